@@ -1,0 +1,36 @@
+import type { NodeCheck } from '../../src/core/types.js';
+import { fail, pass, warn } from '../../src/core/findings.js';
+
+export const runtime: NodeCheck = {
+  kind: 'node',
+  id: 'node.runtime',
+  title: 'A container runtime answers on its CRI socket',
+  area: 'node',
+  why:
+    'The kubelet runs every pod through the CRI socket (containerd, CRI-O or cri-dockerd). With no runtime ' +
+    'answering, kubeadm preflight fails and a running node goes NotReady ("container runtime is down").',
+  remediation: 'apt-get install -y containerd && containerd config default > /etc/containerd/config.toml && systemctl enable --now containerd',
+  run(facts) {
+    const evidence = { crisock: facts.raw.crisock ?? '', processes: facts.processes.map((p) => `${p.pid} ${p.comm}`).join('\n') };
+    const sockets = facts.runtimeSockets;
+    if (sockets.length === 0) {
+      return fail('no CRI socket found (containerd, CRI-O, cri-dockerd)', { evidence });
+    }
+    const answering = sockets.filter((s) => s.listening);
+    if (answering.length === 0) {
+      const paths = sockets.map((s) => s.path).join(', ');
+      return fail(`CRI socket ${paths} exists but nothing answers on it (runtime stopped, stale socket)`, {
+        evidence,
+        remediation: sockets.some((s) => s.path.includes('crio')) ? 'systemctl restart crio' : 'systemctl restart containerd',
+      });
+    }
+    const names = answering.map((s) => `${s.path}${s.answer ? ` (${s.answer})` : ''}`).join(', ');
+    if (answering.length > 1) {
+      return warn(`several runtimes answer: ${names}; kubeadm needs --cri-socket to pick one`, {
+        evidence,
+        remediation: `kubeadm init --cri-socket unix://${answering[0].path}   # or stop the runtime you do not use`,
+      });
+    }
+    return pass(`runtime answers on ${names}`, { evidence });
+  },
+};

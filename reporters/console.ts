@@ -1,0 +1,71 @@
+import type { CheckResult, Reporter, RunResult, Status } from '../src/core/types.js';
+import { SEVERITY } from '../src/core/types.js';
+
+export interface ConsoleOptions {
+  color: boolean;
+  /** List passing checks too (default: only when one target was checked). */
+  verbose?: boolean;
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, gray: 90, bold: 1 } as const;
+type Colour = keyof typeof CODES;
+
+const MARK: Record<Status, { mark: string; colour: Colour; word: string }> = {
+  fail: { mark: '✗', colour: 'red', word: 'failed' },
+  error: { mark: '!', colour: 'magenta', word: 'error' },
+  warn: { mark: '▲', colour: 'yellow', word: 'warning' },
+  pass: { mark: '✓', colour: 'green', word: 'passed' },
+  skip: { mark: '-', colour: 'gray', word: 'skipped' },
+};
+// Failures first within a target; targets with failures first too.
+const RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
+const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+
+export function consoleReporter(options: ConsoleOptions): Reporter {
+  const paint = (colour: Colour, text: string) => (options.color ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text);
+
+  const line = (r: CheckResult, width: number) => {
+    const m = MARK[r.status];
+    const out = [`  ${paint(m.colour, m.mark)} ${r.check.padEnd(width)}  ${r.message}`];
+    if (r.status !== 'pass' && r.status !== 'skip' && r.remediation) {
+      const [first, ...rest] = r.remediation.split('\n');
+      out.push(paint('blue', [`      fix: ${first}`, ...rest.map((l) => `           ${l}`)].join('\n')));
+    }
+    return out.join('\n');
+  };
+
+  return {
+    render(run: RunResult): string {
+      const byTarget = new Map<string, CheckResult[]>();
+      for (const r of run.results) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+      const worstRank = (rs: CheckResult[]) => Math.min(...rs.map((r) => RANK[r.status]));
+      const targets = [...byTarget.keys()].sort((a, b) => worstRank(byTarget.get(a)!) - worstRank(byTarget.get(b)!) || natural(a, b));
+      const verbose = options.verbose ?? byTarget.size <= 1;
+      const width = Math.max(0, ...run.results.map((r) => r.check.length));
+      const out: string[] = [];
+      const checks = new Set(run.results.map((r) => r.check)).size;
+      out.push(paint('bold', `kubecheck ${run.command}${run.suite && run.suite !== run.command ? ` (${run.suite})` : ''}`) +
+        ` — ${plural(checks, 'check')} on ${plural(byTarget.size, 'target')} in ${(run.durationMs / 1000).toFixed(1)} s`);
+      for (const target of targets) {
+        const rs = [...byTarget.get(target)!].sort((a, b) => RANK[a.status] - RANK[b.status] || SEVERITY[b.status] - SEVERITY[a.status]);
+        const counts = (['fail', 'error', 'warn', 'pass', 'skip'] as Status[])
+          .map((s) => ({ s, n: rs.filter((r) => r.status === s).length }))
+          .filter((c) => c.n > 0)
+          .map((c) => paint(MARK[c.s].colour, `${c.n} ${MARK[c.s].word}`));
+        out.push('', `${paint('bold', target)}  ${counts.join(', ')}`);
+        for (const r of rs) if (verbose || (r.status !== 'pass' && r.status !== 'skip')) out.push(line(r, width));
+      }
+      for (const d of run.diagnoses ?? []) {
+        out.push('', `${paint('bold', d.node)}: ${d.cause} (${d.confidence}) — ${d.summary}`);
+        for (const f of d.fix) out.push(paint('blue', `      → ${f}`));
+      }
+      const s = run.summary;
+      out.push('', `${paint('bold', 'Summary')}: ${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed, ${s.error} error${s.error === 1 ? '' : 's'}, ${s.skip} skipped` +
+        (run.targets && run.targets.reached < run.targets.total ? ` — ${run.targets.total - run.targets.reached} of ${run.targets.total} hosts not reached` : '') +
+        (run.interrupted ? paint('red', ' — interrupted') : ''));
+      return out.join('\n') + '\n';
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import junitReportBuilder, { type Builder } from 'junit-report-builder';
+import type { CheckResult, Reporter, RunResult } from '../src/core/types.js';
+
+// Under NodeNext the package's types describe its default export as the module namespace; at runtime it
+// is the builder singleton, whose newBuilder() we call for a fresh builder per report.
+const builders = junitReportBuilder as unknown as Builder;
+const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+function details(r: CheckResult): string {
+  const lines = [r.message];
+  if (r.remediation) lines.push('', `Fix: ${r.remediation}`);
+  if (r.evidence) for (const [k, v] of Object.entries(r.evidence)) lines.push('', `--- ${k}`, v);
+  return lines.join('\n');
+}
+
+/**
+ * JUnit XML: one <testsuite> per target (host, node or `cluster`), one <testcase> per check, in a
+ * deterministic order. fail → <failure>, error → <error>, skip → <skipped/>, warn → passed with the
+ * warning in <system-out>. A fresh builder per report (the package's default export is a shared singleton).
+ */
+export const junitReporter: Reporter = {
+  render(run: RunResult): string {
+    const builder = builders.newBuilder();
+    const targets = [...new Set(run.results.map((r) => r.target))].sort(natural);
+    for (const target of targets) {
+      const suite = builder.testSuite().name(target).timestamp(run.startedAt);
+      suite.property('command', run.command);
+      if (run.suite) suite.property('suite', run.suite);
+      for (const [k, v] of Object.entries(run.parameters ?? {})) suite.property(k, v);
+      for (const r of run.results.filter((x) => x.target === target)) {
+        const tc = suite.testCase().className(`kubecheck.${r.check.split('.')[0]}`).name(r.check).time(r.durationMs / 1000);
+        switch (r.status) {
+          case 'fail':
+            tc.failure(r.message, 'fail').standardOutput(details(r));
+            break;
+          case 'error':
+            tc.error(r.message, 'error').standardOutput(details(r));
+            break;
+          case 'skip':
+            tc.skipped().standardOutput(r.message);
+            break;
+          case 'warn':
+            tc.standardOutput(`WARNING: ${details(r)}`);
+            break;
+          default:
+            tc.standardOutput(r.message);
+        }
+      }
+    }
+    return builder.build() + '\n';
+  },
+};

@@ -1,0 +1,31 @@
+import ora, { type Ora } from 'ora';
+import type { ProgressEvent } from '../src/core/runner.js';
+
+export interface Progress {
+  update(event: ProgressEvent): void;
+  stop(): void;
+}
+
+/**
+ * Live progress on stderr. ora animates only on an interactive terminal outside CI; elsewhere it stays
+ * silent, so logs and pipes get no spinner frames.
+ */
+export function createProgress(options: { enabled: boolean; stream?: NodeJS.WriteStream }): Progress {
+  if (!options.enabled) return { update: () => undefined, stop: () => undefined };
+  let spinner: Ora | undefined;
+  let failing = 0;
+  return {
+    update(event) {
+      if (event.type === 'start') {
+        spinner = ora({ text: `checking ${event.targets} target${event.targets === 1 ? '' : 's'}…`, stream: options.stream ?? process.stderr, discardStdin: false });
+        if (spinner.isEnabled) spinner.start();
+        return;
+      }
+      if (event.failing) failing++;
+      if (spinner) spinner.text = `hosts ${event.done}/${event.total} done, ${failing} failing (last: ${event.target})`;
+    },
+    stop() {
+      if (spinner?.isSpinning) spinner.stop();
+    },
+  };
+}

@@ -1,0 +1,215 @@
+// The CLI is a thin shell over the library: parse arguments, call the library, render, return the exit code.
+import { hostname } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { CHECKS, findCheck } from '../checks/index.js';
+import { createProgress } from '../reporters/progress.js';
+import { checkReportPaths, emitReports, type OutputOptions } from './cli/output.js';
+import { packageVersion } from './core/assets.js';
+import { InputError, formatProblem } from './core/errors.js';
+import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type FailOn, type HostTarget } from './core/runner.js';
+import type { Phase, Role } from './core/types.js';
+import { loadSuite, resolveSuitePath, selectChecks } from './suites/load.js';
+import { LocalTransport } from './transports/local.js';
+
+interface HostOptions {
+  local?: boolean;
+  role?: Role;
+  phase?: Phase;
+  only?: string[];
+  skip?: string[];
+  failOn?: FailOn;
+  concurrency?: number;
+  timeout?: number;
+}
+
+type RunCommandOptions = HostOptions & OutputOptions;
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const positiveInt = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError([{ message: `${flag} takes a whole number ≥ 1, not '${value}'` }]);
+  return n;
+};
+
+function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .option('--json <file>', 'write the JSON report to FILE')
+    .option('--junit <file>', 'write the JUnit XML report to FILE')
+    .addOption(new Option('-o, --output <format>', 'what to print on stdout').choices(['text', 'json', 'junit']).default('text'))
+    .option('-q, --quiet', 'print only the summary line (no progress)')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('-v, --verbose', 'list passing checks too')
+    .addOption(new Option('--fail-on <level>', 'lowest status that fails the run').choices(['fail', 'warn']).default('fail'));
+}
+
+function addHostOptions(cmd: Command): Command {
+  return cmd
+    .option('--local', 'check this machine')
+    .addOption(new Option('--role <role>', 'judge the hosts as this role').choices(['control-plane', 'worker', 'etcd']))
+    .addOption(new Option('--phase <phase>', 'pre-install (ports must be free) or post-install (ports held by their components)').choices(['pre', 'post']))
+    .option('--only <ids>', 'run only these checks (ids or globs, comma-separated)', list)
+    .option('--skip <ids>', 'skip these checks (ids or globs, comma-separated)', list)
+    .option('--concurrency <n>', `hosts checked at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'))
+    .option('--timeout <seconds>', 'time for one host to connect and report (default 60)', positiveInt('--timeout'));
+}
+
+function hostsFrom(options: HostOptions): HostTarget[] {
+  if (options.local) {
+    const name = hostname();
+    return [{ name, roles: options.role ? [options.role] : ['control-plane'], open: async () => new LocalTransport(name) }];
+  }
+  throw new InputError([{ message: 'no hosts to check: use --local for this machine' }]);
+}
+
+async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
+  const suite = loadSuite(resolveSuitePath(suiteRef));
+  const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
+  checkReportPaths(options);
+  const hosts = hostsFrom(options);
+  const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
+  const progress = createProgress({ enabled: showProgress });
+  const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
+  if (options.role) parameters.role = options.role;
+  try {
+    const run = await runSuite({
+      command,
+      suite,
+      entries,
+      hosts,
+      ...(options.phase ? { phase: options.phase } : {}),
+      ...(options.role ? { roles: [options.role] } : {}),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.timeout ? { targetTimeoutMs: options.timeout * 1000 } : {}),
+      signal,
+      version: packageVersion(),
+      parameters,
+      onProgress: (e) => progress.update(e),
+    });
+    progress.stop();
+    emitReports(run, options);
+    return exitCodeOf(run, options.failOn ?? 'fail');
+  } finally {
+    progress.stop();
+  }
+}
+
+function catalogue(): string {
+  const rows = CHECKS.map((c) => [c.id, c.area, c.kind === 'node' ? 'host facts' : 'all hosts\' facts', c.title]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['ID', 'AREA', 'NEEDS'][i].length));
+  const fmt = (r: string[]) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ');
+  return [fmt(['ID', 'AREA', 'NEEDS', 'TITLE']), ...rows.map(fmt)].join('\n') + '\n';
+}
+
+function explain(id: string): string {
+  const check = findCheck(id);
+  if (!check) {
+    throw new InputError([{ message: `unknown check id '${id}'; \`kubecheck list\` shows them all` }]);
+  }
+  const params = check.params && (check.params as { properties?: Record<string, { description?: string; type?: string }> }).properties;
+  return [
+    `${check.id} — ${check.title}`,
+    '',
+    `Area: ${check.area}    Runs on: ${check.kind === 'node' ? 'each host (node collector facts)' : 'all hosts together (fleet)'}`,
+    '',
+    'Why it matters:',
+    `  ${check.why}`,
+    '',
+    'Fix:',
+    ...check.remediation.split('\n').map((l) => `  ${l}`),
+    ...(params ? ['', 'Params (in a suite file):', ...Object.entries(params).map(([k, v]) => `  ${k} (${v.type ?? 'value'})${v.description ? `: ${v.description}` : ''}`)] : []),
+  ].join('\n') + '\n';
+}
+
+export function buildProgram(signal: AbortSignal, setCode: (code: number) => void): Command {
+  const program = new Command('kubecheck')
+    .description('Conformance and diagnostics for Kubernetes clusters on plain Linux hosts')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(kubecheck --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', `
+Examples:
+  kubecheck preflight --local                       audit this machine before kubeadm init
+  kubecheck preflight --local --role worker         … before kubeadm join as a worker
+  kubecheck preflight --local --phase post          after install: ports held by the right components
+  kubecheck run suites/preflight-worker.yaml --local --only 'node.*' --junit report.xml
+  kubecheck list                                    the check catalogue
+  kubecheck explain node.swap                       why a check matters and how to fix it
+
+Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
+            3 no target could be reached, 130 interrupted.`);
+
+  addOutputOptions(addHostOptions(program.command('preflight')
+    .description('check hosts before kubeadm init/join (suites/preflight.yaml)')
+    .option('--suite <file>', 'another suite file instead of the built-in preflight')))
+    .action(async (options: RunCommandOptions & { suite?: string }) => {
+      setCode(await runCommand('preflight', options.suite ?? 'preflight', options, signal));
+    });
+
+  addOutputOptions(addHostOptions(program.command('run')
+    .description('run any suite file (or a built-in suite by name: preflight, preflight-worker, …)')
+    .argument('<suite>', 'suite file or built-in suite name')))
+    .action(async (suite: string, options: RunCommandOptions) => {
+      setCode(await runCommand('run', suite, options, signal));
+    });
+
+  program.command('list')
+    .description('list the check catalogue')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action((options: { output: string }) => {
+      process.stdout.write(options.output === 'json'
+        ? JSON.stringify(CHECKS.map((c) => ({ id: c.id, title: c.title, area: c.area, kind: c.kind, why: c.why, remediation: c.remediation })), null, 2) + '\n'
+        : catalogue());
+      setCode(0);
+    });
+
+  program.command('explain')
+    .description('why a check matters and how to fix what it finds')
+    .argument('<id>', 'check id, e.g. node.swap')
+    .action((id: string) => {
+      process.stdout.write(explain(id));
+      setCode(0);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (the bin sets process.exitCode; nothing here calls exit). */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\ninterrupted: closing connections and cleaning up (Ctrl-C again to quit now)\n');
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let code = 0;
+  try {
+    await buildProgram(controller.signal, (c) => (code = c)).parseAsync(argv);
+  } catch (err: unknown) {
+    code = handleError(err);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  return controller.signal.aborted ? 130 : code;
+}
+
+function handleError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version are successful exits; any other parse problem is bad usage.
+    return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+  }
+  if (err instanceof InputError) {
+    for (const p of err.problems) process.stderr.write(`kubecheck: ${formatProblem(p)}\n`);
+    return err.problems.some((p) => p.severity !== 'warning') ? 2 : 0;
+  }
+  process.stderr.write(`kubecheck: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  return 1;
+}

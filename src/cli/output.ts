@@ -1,0 +1,63 @@
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { consoleReporter } from '../../reporters/console.js';
+import { jsonReporter } from '../../reporters/json.js';
+import { junitReporter } from '../../reporters/junit.js';
+import { InputError } from '../core/errors.js';
+import type { RunResult } from '../core/types.js';
+
+export interface OutputOptions {
+  json?: string;
+  junit?: string;
+  output?: 'text' | 'json' | 'junit';
+  quiet?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+}
+
+export function useColor(options: OutputOptions, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (options.color === false || process.env.NO_COLOR !== undefined) return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
+}
+
+/** Fails early, before a long run, when a report could not be written where asked. */
+export function checkReportPaths(options: OutputOptions): void {
+  const problems = [];
+  for (const [flag, path] of [['--json', options.json], ['--junit', options.junit]] as const) {
+    if (!path || path === '-') continue;
+    const full = resolve(path);
+    try {
+      if (statSync(full, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      accessSync(dirname(full), constants.W_OK);
+    } catch (err: unknown) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+      const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : code;
+      problems.push({ message: `${flag} ${path}: cannot write the report there (${why})` });
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+}
+
+function writeReport(flag: string, path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err: unknown) {
+    throw new InputError([{ message: `${flag} ${path}: cannot write the report (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
+  }
+}
+
+/** Renders the run to stdout and the asked files. Reporters render; they never decide the exit code. */
+export function emitReports(run: RunResult, options: OutputOptions): void {
+  if (options.json) writeReport('--json', options.json, jsonReporter.render(run));
+  if (options.junit) writeReport('--junit', options.junit, junitReporter.render(run));
+  const format = options.output ?? 'text';
+  if (format === 'json') process.stdout.write(jsonReporter.render(run));
+  else if (format === 'junit') process.stdout.write(junitReporter.render(run));
+  else if (!options.quiet) {
+    process.stdout.write(consoleReporter({ color: useColor(options), ...(options.verbose ? { verbose: true } : {}) }).render(run));
+  } else {
+    const s = run.summary;
+    process.stdout.write(`${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped\n`);
+  }
+}

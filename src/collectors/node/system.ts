@@ -1,0 +1,114 @@
+import { parseKeyValues } from './sections.js';
+
+export interface Meta {
+  hostname: string;
+  kernel: string;
+  os: string;
+  uid: number | null;
+  init: 'systemd' | 'other';
+  cpus: number | null;
+  memoryMiB: number | null;
+}
+
+const numberOrNull = (text: string | undefined): number | null => {
+  if (text === undefined || text.trim() === '') return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : null;
+};
+
+export function parseMeta(text: string): Meta {
+  const kv = parseKeyValues(text);
+  const memKiB = numberOrNull(kv.memkib);
+  return {
+    hostname: kv.hostname ?? '',
+    kernel: kv.kernel ?? '',
+    os: kv.os ?? '',
+    uid: numberOrNull(kv.uid),
+    init: kv.init === 'systemd' ? 'systemd' : 'other',
+    cpus: numberOrNull(kv.cpus),
+    memoryMiB: memKiB === null ? null : Math.floor(memKiB / 1024),
+  };
+}
+
+/** `net/ipv4/ip_forward=1` lines into dotted names; `<missing>` becomes null. */
+export function parseSysctls(text: string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(parseKeyValues(text))) {
+    out[key.replace(/\//g, '.')] = value === '<missing>' ? null : value;
+  }
+  return out;
+}
+
+export function parseProcesses(text: string): { pid: number; comm: string }[] {
+  return text
+    .split('\n')
+    .map((line) => /^(\d+) (.+)$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), comm: m[2] }));
+}
+
+/** `unit state` lines from `systemctl is-active`; empty on hosts without systemd. */
+export function parseServices(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text.trim() === 'not systemd') return out;
+  for (const line of text.split('\n')) {
+    const [unit, state] = line.trim().split(/\s+/);
+    if (unit) out[unit] = state || 'unknown';
+  }
+  return out;
+}
+
+/** CRI sockets found, whether crictl got an answer, and whether ss shows a listener on them. */
+export function parseCriSockets(text: string): { path: string; listening: boolean; answer?: string }[] {
+  const sockets = new Map<string, { path: string; listening: boolean; answer?: string }>();
+  const lines = text.split('\n').map((l) => l.trim());
+  for (const line of lines) {
+    const m = /^socket (\S+)$/.exec(line);
+    if (m) sockets.set(m[1], { path: m[1], listening: false });
+  }
+  for (const line of lines) {
+    const answer = /^answer (\S+)\s*(.*)$/.exec(line);
+    if (answer && sockets.has(answer[1])) {
+      const s = sockets.get(answer[1])!;
+      s.listening = true;
+      s.answer = answer[2] || 'answered';
+    }
+    const ss = /^ss .*?(\/\S+\.sock)\b/.exec(line);
+    if (ss) {
+      // /var/run is a symlink to /run on every current distribution.
+      const path = ss[1];
+      for (const s of sockets.values()) {
+        if (s.path === path || s.path.replace(/^\/var\/run\//, '/run/') === path.replace(/^\/var\/run\//, '/run/')) {
+          if (!lines.includes(`noanswer ${s.path}`)) s.listening = true;
+        }
+      }
+    }
+  }
+  return [...sockets.values()];
+}
+
+/** The kubelet's /healthz as curl printed it (body, then `http=CODE`). */
+export function parseHealthz(text: string): { ok: boolean; detail: string } {
+  const code = /http=(\d{3})\s*$/.exec(text);
+  const body = text.replace(/\n?http=\d{3}\s*$/, '').trim();
+  if (!code || code[1] === '000') return { ok: false, detail: 'nothing answered on 127.0.0.1:10248' };
+  return { ok: code[1] === '200' && body === 'ok', detail: `HTTP ${code[1]}${body ? `: ${body.slice(0, 200)}` : ''}` };
+}
+
+export function parseSelinux(text: string): 'enforcing' | 'permissive' | 'disabled' {
+  const m = /enforce=(\d)/.exec(text);
+  if (!m) return 'disabled';
+  return m[1] === '1' ? 'enforcing' : 'permissive';
+}
+
+/** `kubelet cgroupDriver: systemd` and `containerd SystemdCgroup = true` lines. */
+export function parseCgroupDrivers(text: string): { kubelet?: string; containerd?: string } {
+  const out: { kubelet?: string; containerd?: string } = {};
+  for (const line of text.split('\n')) {
+    const kubelet = /^kubelet cgroupDriver:\s*"?(\w+)"?/.exec(line.trim());
+    if (kubelet) out.kubelet = kubelet[1];
+    const containerd = /^containerd\s+SystemdCgroup\s*=\s*(\w+)/.exec(line.trim());
+    if (containerd) out.containerd = containerd[1] === 'true' ? 'systemd' : 'cgroupfs';
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+import type { Probe } from './facts.js';
+import type { Finding, Status } from './types.js';
+import { SEVERITY } from './types.js';
+
+type Extra = Pick<Finding, 'evidence' | 'remediation'>;
+
+export const pass = (message: string, extra: Extra = {}): Finding => ({ status: 'pass', message, ...extra });
+export const warn = (message: string, extra: Extra = {}): Finding => ({ status: 'warn', message, ...extra });
+export const fail = (message: string, extra: Extra = {}): Finding => ({ status: 'fail', message, ...extra });
+export const skip = (message: string, extra: Extra = {}): Finding => ({ status: 'skip', message, ...extra });
+export const error = (message: string, extra: Extra = {}): Finding => ({ status: 'error', message, ...extra });
+
+/** The finding for a fact that could not be read: the check could not run, and says why. */
+export function unreadable(probe: Extract<Probe<unknown>, { ok: false }>, what: string): Finding {
+  const hint = probe.reason === 'denied' ? ' (run as root, or with sudo over SSH)' : '';
+  return error(`cannot read ${what}: ${probe.detail}${hint}`);
+}
+
+export function worst(statuses: Iterable<Status>): Status {
+  let out: Status = 'pass';
+  let seen = false;
+  for (const s of statuses) {
+    if (!seen || SEVERITY[s] > SEVERITY[out] || (SEVERITY[s] === SEVERITY[out] && s === 'error')) out = s;
+    seen = true;
+  }
+  return out;
+}
+
+/** Several problems found by one check on one target become one finding: the worst status, every message. */
+export function combine(findings: Finding[], whenEmpty: Finding): Finding {
+  const problems = findings.filter((f) => f.status !== 'pass');
+  if (problems.length === 0) return whenEmpty;
+  const status = worst(problems.map((f) => f.status));
+  const ordered = [...problems].sort((a, b) => SEVERITY[b.status] - SEVERITY[a.status]);
+  const evidence = Object.assign({}, ...ordered.map((f) => f.evidence ?? {})) as Record<string, string>;
+  const remediations = [...new Set(ordered.map((f) => f.remediation).filter((r): r is string => !!r))];
+  return {
+    status,
+    message: ordered.map((f) => f.message).join('; '),
+    ...(Object.keys(evidence).length ? { evidence } : {}),
+    ...(remediations.length ? { remediation: remediations.join('\n') } : {}),
+  };
+}

@@ -1,0 +1,222 @@
+import { CHECKS, findCheck } from '../../checks/index.js';
+import { collectNodeFacts } from '../collectors/node/index.js';
+import type { NodeFacts } from './facts.js';
+import { error } from './findings.js';
+import { forEachLimited, InterruptedError, withTimeout } from './pool.js';
+import type { Suite, SuiteEntry } from '../suites/load.js';
+import type { Transport } from '../transports/types.js';
+import { TransportError } from '../transports/types.js';
+import type {
+  Check,
+  CheckResult,
+  Finding,
+  FleetCheck,
+  FleetMember,
+  NodeCheck,
+  Phase,
+  Role,
+  RunResult,
+  Status,
+  Summary,
+} from './types.js';
+import { STATUSES } from './types.js';
+
+/** A host to check: its name in reports, its roles, and how to open its one connection for this run. */
+export interface HostTarget {
+  name: string;
+  roles: Role[];
+  open(signal: AbortSignal): Promise<Transport>;
+}
+
+export type ProgressEvent =
+  | { type: 'start'; targets: number; checks: number }
+  | { type: 'target-done'; target: string; reached: boolean; failing: boolean; done: number; total: number };
+
+export interface RunOptions {
+  command: string;
+  suite: Suite;
+  /** The suite's entries after --only/--skip. */
+  entries: SuiteEntry[];
+  hosts: HostTarget[];
+  phase?: Phase;
+  /** Judge every host with these roles (--role, or the suite's roles). */
+  roles?: Role[];
+  concurrency?: number;
+  /** Time for one host's connection and collection. */
+  targetTimeoutMs?: number;
+  /** Time for one check on one target. */
+  checkTimeoutMs?: number;
+  signal: AbortSignal;
+  now?: () => Date;
+  version: string;
+  parameters?: Record<string, string>;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export const DEFAULT_CONCURRENCY = 32;
+
+const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+function reasonOf(err: unknown): string {
+  if (err instanceof TransportError || err instanceof InterruptedError) return err.message;
+  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
+  return String(err);
+}
+
+function toResult(check: string, target: string, finding: Finding, durationMs: number): CheckResult {
+  return {
+    check,
+    target,
+    status: finding.status,
+    message: finding.message,
+    ...(finding.evidence && Object.keys(finding.evidence).length ? { evidence: finding.evidence } : {}),
+    ...(finding.status !== 'pass' && finding.status !== 'skip' ? { remediation: finding.remediation ?? findCheck(check)?.remediation } : {}),
+    durationMs,
+  };
+}
+
+/** Runs one check, turning any exception into an `error` finding for this check and target only. */
+function judge(run: () => Finding, check: string, target: string): CheckResult {
+  const started = performance.now();
+  let finding: Finding;
+  try {
+    finding = run();
+  } catch (err: unknown) {
+    finding = error(`the check crashed: ${reasonOf(err)}`);
+  }
+  return toResult(check, target, finding, Math.round(performance.now() - started));
+}
+
+export function summarize(results: readonly CheckResult[]): Summary {
+  const summary = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Summary;
+  for (const r of results) summary[r.status]++;
+  return summary;
+}
+
+/** Suite order, then id, then target (natural order: w2 before w10). */
+export function sortResults(results: CheckResult[], order: readonly string[]): CheckResult[] {
+  const rank = new Map(order.map((id, i) => [id, i]));
+  return results.sort(
+    (a, b) =>
+      (rank.get(a.check) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.check) ?? Number.MAX_SAFE_INTEGER) ||
+      a.check.localeCompare(b.check) ||
+      natural(a.target, b.target),
+  );
+}
+
+/**
+ * Runs a suite over hosts: one connection and one collector run per host (bounded concurrency and
+ * timeout), node checks on each host's facts, then fleet checks over all reachable hosts.
+ */
+export async function runSuite(options: RunOptions): Promise<RunResult> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const started = performance.now();
+  const phase: Phase = options.phase ?? options.suite.phase ?? 'pre';
+  const checks = options.entries.map((e) => ({ entry: e, check: findCheck(e.id) as Check }));
+  const nodeChecks = checks.filter((c): c is { entry: SuiteEntry; check: NodeCheck } => c.check.kind === 'node');
+  const fleetChecks = checks.filter((c): c is { entry: SuiteEntry; check: FleetCheck } => c.check.kind === 'fleet');
+  const rolesOf = (host: HostTarget): Role[] => options.roles ?? options.suite.roles ?? host.roles;
+
+  const results: CheckResult[] = [];
+  const members: FleetMember[] = [];
+  const unreached = new Map<string, string>();
+  let done = 0;
+  options.onProgress?.({ type: 'start', targets: options.hosts.length, checks: checks.length });
+
+  const needsFacts = nodeChecks.length + fleetChecks.length > 0;
+  await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
+    let facts: NodeFacts | undefined;
+    let transport: Transport | undefined;
+    const targetTimeout = options.targetTimeoutMs ?? 60_000;
+    if (needsFacts) {
+      try {
+        // The host's own signal aborts on Ctrl-C or when its time is up, so its connection closes either way.
+        const signal = AbortSignal.any([options.signal, AbortSignal.timeout(targetTimeout)]);
+        const collect = async () => {
+          const opened = await host.open(signal);
+          transport = opened;
+          if (signal.aborted) throw new InterruptedError('interrupted');
+          return collectNodeFacts(opened, { timeoutMs: targetTimeout, signal });
+        };
+        facts = await withTimeout(collect(), targetTimeout, options.signal, `connecting to ${host.name} and collecting facts`);
+      } catch (err: unknown) {
+        unreached.set(host.name, reasonOf(err));
+      } finally {
+        await (transport as Transport | undefined)?.close().catch(() => undefined);
+      }
+    }
+    const hostResults: CheckResult[] = [];
+    for (const { entry, check } of nodeChecks) {
+      if (!facts) {
+        hostResults.push(toResult(check.id, host.name, error(`host not reached: ${unreached.get(host.name)}`), 0));
+        continue;
+      }
+      const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now() };
+      const f = facts;
+      hostResults.push(judge(() => check.run(f, ctx), check.id, host.name));
+    }
+    if (facts) members.push({ host: host.name, roles: rolesOf(host), facts });
+    results.push(...hostResults);
+    done++;
+    options.onProgress?.({
+      type: 'target-done',
+      target: host.name,
+      reached: facts !== undefined,
+      failing: hostResults.some((r) => r.status === 'fail' || r.status === 'error'),
+      done,
+      total: options.hosts.length,
+    });
+  });
+
+  const interrupted = options.signal.aborted;
+  // Hosts never started because of Ctrl-C still appear, as errors, so the report is complete.
+  const seen = new Set([...members.map((m) => m.host), ...unreached.keys()]);
+  for (const host of options.hosts) {
+    if (seen.has(host.name)) continue;
+    unreached.set(host.name, 'interrupted before this host was checked');
+    for (const { check } of nodeChecks) results.push(toResult(check.id, host.name, error('interrupted before this host was checked'), 0));
+  }
+
+  members.sort((a, b) => natural(a.host, b.host));
+  for (const { entry, check } of fleetChecks) {
+    const ctx = { phase, params: entry.params, now: now() };
+    const started = performance.now();
+    let findings: Map<string, Finding>;
+    try {
+      findings = members.length ? check.run(members, ctx) : new Map();
+    } catch (err: unknown) {
+      const crash = error(`the check crashed: ${reasonOf(err)}`);
+      findings = new Map(members.map((m) => [m.host, crash]));
+    }
+    const ms = Math.round(performance.now() - started);
+    for (const [target, finding] of findings) results.push(toResult(check.id, target, finding, ms));
+    for (const [host, reason] of unreached) results.push(toResult(check.id, host, error(`host not reached: ${reason}`), 0));
+  }
+
+  const order = options.entries.map((e) => e.id);
+  sortResults(results, order.length ? order : CHECKS.map((c) => c.id));
+  return {
+    schemaVersion: 1,
+    tool: { name: 'kubecheck', version: options.version },
+    command: options.command,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    summary: summarize(results),
+    results,
+    suite: options.suite.name,
+    ...(options.parameters ? { parameters: options.parameters } : {}),
+    ...(interrupted ? { interrupted: true } : {}),
+    targets: { total: options.hosts.length, reached: options.hosts.length - unreached.size },
+  };
+}
+
+export type FailOn = 'fail' | 'warn';
+
+/** The exit code of a finished run: 130 interrupted, 3 nothing reachable, 1 failures, 0 otherwise. */
+export function exitCodeOf(run: RunResult, failOn: FailOn = 'fail'): number {
+  if (run.interrupted) return 130;
+  if (run.targets && run.targets.total > 0 && run.targets.reached === 0) return 3;
+  const bad: Status[] = failOn === 'warn' ? ['fail', 'error', 'warn'] : ['fail', 'error'];
+  return run.results.some((r) => bad.includes(r.status)) ? 1 : 0;
+}

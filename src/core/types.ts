@@ -1,0 +1,117 @@
+// The types every layer shares. Definitions (checks, suites) never change; results are new values.
+
+export type Status = 'pass' | 'warn' | 'fail' | 'error' | 'skip';
+export const STATUSES: readonly Status[] = ['pass', 'warn', 'fail', 'error', 'skip'];
+
+/** How bad a status is, for "worst of" and for baselines (pass < warn < fail; error counts as fail). */
+export const SEVERITY: Record<Status, number> = { skip: 0, pass: 1, warn: 2, fail: 3, error: 3 };
+
+export type Role = 'control-plane' | 'worker' | 'etcd';
+export type Phase = 'pre' | 'post';
+
+/** What one check says about one target. */
+export interface Finding {
+  status: Status;
+  message: string;
+  /** Named pieces of raw output that prove the finding (never secrets). */
+  evidence?: Record<string, string>;
+  /** Overrides the check's generic remediation with the exact command for this target. */
+  remediation?: string;
+}
+
+/** A finding placed on a target, as the runner records it. */
+export interface CheckResult {
+  check: string;
+  target: string;
+  status: Status;
+  message: string;
+  evidence?: Record<string, string>;
+  remediation?: string;
+  durationMs: number;
+  /** Set when the result passed only after retrying (a flaky result). */
+  attempts?: number;
+}
+
+export interface Diagnosis {
+  node: string;
+  cause: string;
+  confidence: 'high' | 'medium' | 'low';
+  summary: string;
+  evidence: string[];
+  fix: string[];
+}
+
+export type Summary = Record<Status, number>;
+
+export interface RunResult {
+  schemaVersion: 1;
+  tool: { name: 'kubecheck'; version: string };
+  command: string;
+  startedAt: string;
+  durationMs: number;
+  summary: Summary;
+  results: CheckResult[];
+  diagnoses?: Diagnosis[];
+  /** Extensions to the contract: the suite that ran and the run's parameters. */
+  suite?: string;
+  parameters?: Record<string, string>;
+  interrupted?: boolean;
+  /** How many targets were attempted and how many could be reached (exit 3 when none). */
+  targets?: { total: number; reached: number };
+}
+
+/** A reporter renders a finished run; it never decides the exit code. */
+export interface Reporter {
+  render(run: RunResult): string;
+}
+
+export type Area = 'node' | 'fleet' | 'cni' | 'cluster' | 'token' | 'workload';
+
+/** JSON Schema (a subset ajv accepts) describing a check's params. */
+export type ParamsSchema = Record<string, unknown>;
+
+interface CheckBase {
+  id: string;
+  title: string;
+  area: Area;
+  /** Why it matters, for `kubecheck explain`. */
+  why: string;
+  /** Generic remediation; findings may give a more exact one. */
+  remediation: string;
+  /** Schema of the params a suite may pass (validated when the suite loads). */
+  params?: ParamsSchema;
+}
+
+/** Everything a host check may use besides the facts: who the host is and how the run was asked. */
+export interface HostContext {
+  host: string;
+  roles: readonly Role[];
+  phase: Phase;
+  params: Record<string, unknown>;
+  now: Date;
+}
+
+export interface NodeCheck extends CheckBase {
+  kind: 'node';
+  run(facts: import('./facts.js').NodeFacts, ctx: HostContext): Finding;
+}
+
+export interface FleetMember {
+  host: string;
+  roles: readonly Role[];
+  facts: import('./facts.js').NodeFacts;
+}
+
+export interface FleetContext {
+  phase: Phase;
+  params: Record<string, unknown>;
+  now: Date;
+}
+
+/** A fleet check sees every reachable host's facts and returns one finding per host it judges. */
+export interface FleetCheck extends CheckBase {
+  kind: 'fleet';
+  run(members: readonly FleetMember[], ctx: FleetContext): Map<string, Finding>;
+}
+
+export type Check = NodeCheck | FleetCheck;

@@ -1,0 +1,33 @@
+export interface ExecOptions {
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  /** Client clock (ms since epoch): when the command was sent, when its first output arrived, when it ended. */
+  timing: { sentAt: number; firstByteAt: number; endedAt: number };
+}
+
+export type TransportErrorKind = 'unreachable' | 'auth' | 'hostkey' | 'timeout' | 'sudo' | 'interrupted' | 'exec';
+
+/** A failure to reach or use a host; becomes `error` results for that host only. */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: TransportErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** Runs shell scripts on one host. One instance is one connection, reused for the whole run. */
+export interface Transport {
+  readonly host: string;
+  exec(script: string, options: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
