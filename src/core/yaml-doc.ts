@@ -12,7 +12,7 @@ export interface LoadedYaml {
 /** Parses YAML keeping positions, so every later problem can name its line. */
 export function loadYaml(text: string, file: string): LoadedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: InputProblem[] = doc.errors.map((e) => ({
     file,
     line: e.linePos?.[0].line,

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNodeFacts } from '../src/collectors/node/index.js';
+import type { NodeFacts } from '../src/core/facts.js';
+import type { FleetContext, HostContext, Role } from '../src/core/types.js';
+
+export const ROOT = join(import.meta.dirname, '..');
+export const fixture = (path: string) => readFileSync(join(ROOT, 'fixtures', path), 'utf8');
+
+/** A fixed clock for certificate and token checks: 2026-06-01, as the fixtures were made for. */
+export const NOW = new Date('2026-06-01T08:20:00Z');
+
+export function factsFrom(file: string, clientMs = 1780304400000): NodeFacts {
+  return parseNodeFacts(fixture(`collector/${file}`), { sentAt: clientMs - 10, firstByteAt: clientMs + 10, endedAt: clientMs + 60 });
+}
+
+export function hostCtx(over: Partial<HostContext> = {}): HostContext {
+  return { host: 'h', roles: ['control-plane'] as Role[], phase: 'pre', params: {}, now: NOW, ...over };
+}
+
+export function fleetCtx(over: Partial<FleetContext> = {}): FleetContext {
+  return { phase: 'pre', params: {}, now: NOW, ...over };
+}
+
+/** The same collector output with some sections replaced (`name` → [output, rc]). */
+export function withSections(text: string, replace: Record<string, [string, number]>): string {
+  let out = text;
+  for (const [name, [body, rc]] of Object.entries(replace)) {
+    const re = new RegExp(`@@kc:${name}\\n[\\s\\S]*?@@kc:rc=\\d+\\n`);
+    const section = `@@kc:${name}\n${body}\n\n@@kc:rc=${rc}\n`;
+    out = re.test(out) ? out.replace(re, section) : out + section;
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeOf, runSuite, type HostTarget } from '../../src/core/runner.js';
+import { parseSuite } from '../../src/suites/load.js';
+import type { ExecResult, Transport } from '../../src/transports/types.js';
+import { TransportError } from '../../src/transports/types.js';
+import type { NodeCheck, RunResult } from '../../src/core/types.js';
+import { fixture, NOW, withSections } from '../helpers.js';
+
+/** Replays a recorded collector output: the runner's logic under test, not a transport. */
+class RecordedTransport implements Transport {
+  closed = false;
+  constructor(readonly host: string, private readonly output: string, private readonly delayMs = 0) {}
+  async exec(_script: string, { signal }: { signal: AbortSignal }): Promise<ExecResult> {
+    const sentAt = Date.now();
+    if (this.delayMs) {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, this.delayMs);
+        signal.addEventListener('abort', () => { clearTimeout(t); reject(new TransportError('interrupted', 'interrupted')); }, { once: true });
+      });
+    }
+    return { stdout: this.output, stderr: '', code: 0, timing: { sentAt, firstByteAt: Date.now(), endedAt: Date.now() } };
+  }
+  async close() { this.closed = true; }
+}
+
+const healthy = fixture('collector/cp1-post-healthy.txt');
+const suite = parseSuite('name: t\nphase: post\nchecks: [node.swap, node.ports, fleet.hostname-unique]\n', 't.yaml');
+
+function target(name: string, output: string | Error, roles: HostTarget['roles'] = ['control-plane'], opened: RecordedTransport[] = [], delayMs = 0): HostTarget {
+  return {
+    name,
+    roles,
+    open: async () => {
+      if (output instanceof Error) throw output;
+      const t = new RecordedTransport(name, withSections(output, { meta: [`hostname=${name}\nuid=0\ncpus=4\nmemkib=8000000`, 0] }), delayMs);
+      opened.push(t);
+      return t;
+    },
+  };
+}
+
+const run = (hosts: HostTarget[], extra: Partial<Parameters<typeof runSuite>[0]> = {}) =>
+  runSuite({ command: 'run', suite, entries: suite.checks, hosts, signal: new AbortController().signal, version: '0.0.0-test', now: () => NOW, ...extra });
+
+const brief = (r: RunResult) => r.results.map((x) => `${x.check} ${x.target} ${x.status}`);
+
+describe('runSuite', () => {
+  it('orders results by suite order, then id, then target in natural order', async () => {
+    const r = await run([target('w10', healthy), target('w2', healthy), target('w1', healthy)]);
+    expect(brief(r)).toEqual([
+      'node.swap w1 pass', 'node.swap w2 pass', 'node.swap w10 pass',
+      'node.ports w1 pass', 'node.ports w2 pass', 'node.ports w10 pass',
+      'fleet.hostname-unique w1 pass', 'fleet.hostname-unique w2 pass', 'fleet.hostname-unique w10 pass',
+    ]);
+    expect(r.summary).toEqual({ pass: 9, warn: 0, fail: 0, error: 0, skip: 0 });
+    expect(r.targets).toEqual({ total: 3, reached: 3 });
+    expect(exitCodeOf(r)).toBe(0);
+  });
+  it('turns an unreachable host into error results for that host only, fleet checks included', async () => {
+    const r = await run([target('a', healthy), target('b', new TransportError('unreachable', 'connect ECONNREFUSED 10.0.0.2:22'))]);
+    expect(brief(r)).toEqual([
+      'node.swap a pass', 'node.swap b error', 'node.ports a pass', 'node.ports b error',
+      'fleet.hostname-unique a pass', 'fleet.hostname-unique b error',
+    ]);
+    expect(r.results.find((x) => x.target === 'b')?.message).toBe('host not reached: connect ECONNREFUSED 10.0.0.2:22');
+    expect(exitCodeOf(r)).toBe(1);
+  });
+  it('exits 3 when no host could be reached', async () => {
+    const r = await run([target('a', new TransportError('auth', 'all authentication methods failed'))]);
+    expect(exitCodeOf(r)).toBe(3);
+  });
+  it('turns a crashing check into an error for that check and target only', async () => {
+    const crashing: NodeCheck = {
+      kind: 'node', id: 'node.swap', title: 't', area: 'node', why: 'w', remediation: 'r',
+      run: (_f, ctx) => { if (ctx.host === 'b') throw new TypeError('boom'); return { status: 'pass', message: 'ok' }; },
+    };
+    const { CHECKS } = await import('../../checks/index.js');
+    const original = CHECKS.find((c) => c.id === 'node.swap') as NodeCheck;
+    const saved = original.run;
+    (original as { run: NodeCheck['run'] }).run = crashing.run;
+    try {
+      const r = await run([target('a', healthy), target('b', healthy)]);
+      expect(brief(r).slice(0, 2)).toEqual(['node.swap a pass', 'node.swap b error']);
+      expect(r.results[1].message).toBe('the check crashed: TypeError: boom');
+      expect(r.results.filter((x) => x.target === 'b' && x.check !== 'node.swap').every((x) => x.status === 'pass')).toBe(true);
+    } finally {
+      (original as { run: NodeCheck['run'] }).run = saved;
+    }
+  });
+  it('judges hosts with their own roles unless roles are forced', async () => {
+    const listen = 'tcp LISTEN 0 4096 *:10250 *:* users:(("kubelet",pid=1,fd=3))';
+    const worker = withSections(healthy, { listen: [listen, 0] });
+    const r = await run([target('w', worker, ['worker'])]);
+    expect(r.results.find((x) => x.check === 'node.ports')?.status).toBe('pass');
+    const forced = await run([target('w', worker, ['worker'])], { roles: ['control-plane'] });
+    expect(forced.results.find((x) => x.check === 'node.ports')?.status).toBe('fail');
+  });
+  it('gives a host that does not answer in time an error and closes its connection', async () => {
+    const opened: RecordedTransport[] = [];
+    const r = await run([target('slow', healthy, ['worker'], opened, 5_000), target('fast', healthy)], { targetTimeoutMs: 200 });
+    expect(r.results.find((x) => x.target === 'slow')?.message).toMatch(/host not reached: .*(200 ms|interrupted)/);
+    expect(r.results.filter((x) => x.target === 'fast').every((x) => x.status === 'pass')).toBe(true);
+    expect(opened.every((t) => t.closed)).toBe(true);
+  });
+  it('stops on abort: hosts not started are reported, and the exit code is 130', async () => {
+    const controller = new AbortController();
+    const hosts = Array.from({ length: 6 }, (_, i) => target(`h${i}`, healthy, ['worker'], [], 300));
+    const pending = run(hosts, { signal: controller.signal, concurrency: 2 });
+    setTimeout(() => controller.abort(), 50);
+    const r = await pending;
+    expect(r.interrupted).toBe(true);
+    expect(exitCodeOf(r)).toBe(130);
+    expect(new Set(r.results.map((x) => x.target)).size).toBe(6);
+    expect(r.results.some((x) => x.message === 'interrupted before this host was checked')).toBe(true);
+  });
+  it('fails on warnings only with --fail-on warn', async () => {
+    const r = await run([target('a', withSections(healthy, { fstab: ['/swap none swap sw 0 0', 0] }))]);
+    expect(r.summary.warn).toBe(1);
+    expect(exitCodeOf(r)).toBe(0);
+    expect(exitCodeOf(r, 'warn')).toBe(1);
+  });
+});
