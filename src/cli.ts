@@ -9,10 +9,21 @@ import { InputError, formatProblem } from './core/errors.js';
 import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type FailOn, type HostTarget } from './core/runner.js';
 import type { Phase, Role } from './core/types.js';
 import { loadSuite, resolveSuitePath, selectChecks } from './suites/load.js';
+import { hostsFromList, limitHosts, loadInventory, type Inventory } from './inventory/load.js';
 import { LocalTransport } from './transports/local.js';
+import { SshConnector, type HostKeyPolicy } from './transports/ssh.js';
+import { promptSecret } from './cli/prompt.js';
 
 interface HostOptions {
   local?: boolean;
+  inventory?: string;
+  hosts?: string;
+  limit?: string[];
+  user?: string;
+  hostKeyPolicy?: HostKeyPolicy;
+  knownHosts?: string;
+  askPass?: boolean;
+  connectTimeout?: number;
   role?: Role;
   phase?: Phase;
   only?: string[];
@@ -45,6 +56,14 @@ function addOutputOptions(cmd: Command): Command {
 function addHostOptions(cmd: Command): Command {
   return cmd
     .option('--local', 'check this machine')
+    .option('-i, --inventory <file>', 'hosts to check over SSH: kubecheck, Ansible YAML or INI inventory (kubespray groups → roles)')
+    .option('--hosts <list>', 'hosts to check over SSH: user@addr[:port],… (names are the addresses)')
+    .option('--limit <names>', 'only these hosts: names, addresses, roles or globs, comma-separated', list)
+    .option('--user <user>', 'SSH user for --hosts entries without one (default root)')
+    .addOption(new Option('--host-key-policy <policy>', 'override the inventory: strict (default), accept-new or off').choices(['strict', 'accept-new', 'off']))
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--ask-pass', 'prompt once for an SSH password (or set KUBECHECK_SSH_PASSWORD)')
+    .option('--connect-timeout <seconds>', 'SSH connect timeout (default 10)', positiveInt('--connect-timeout'))
     .addOption(new Option('--role <role>', 'judge the hosts as this role').choices(['control-plane', 'worker', 'etcd']))
     .addOption(new Option('--phase <phase>', 'pre-install (ports must be free) or post-install (ports held by their components)').choices(['pre', 'post']))
     .option('--only <ids>', 'run only these checks (ids or globs, comma-separated)', list)
@@ -53,19 +72,51 @@ function addHostOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'time for one host to connect and report (default 60)', positiveInt('--timeout'));
 }
 
-function hostsFrom(options: HostOptions): HostTarget[] {
+interface HostSource {
+  hosts: HostTarget[];
+  close(): Promise<void>;
+}
+
+async function hostsFrom(options: HostOptions): Promise<HostSource> {
+  const sources = [options.local, options.inventory, options.hosts].filter(Boolean).length;
+  if (sources > 1) throw new InputError([{ message: 'give one of --local, -i INVENTORY or --hosts' }]);
   if (options.local) {
     const name = hostname();
-    return [{ name, roles: options.role ? [options.role] : ['control-plane'], open: async () => new LocalTransport(name) }];
+    return { hosts: [{ name, roles: options.role ? [options.role] : ['control-plane'], open: async () => new LocalTransport(name) }], close: async () => undefined };
   }
-  throw new InputError([{ message: 'no hosts to check: use --local for this machine' }]);
+  let inventory: Inventory;
+  if (options.inventory) inventory = loadInventory(options.inventory);
+  else if (options.hosts) inventory = hostsFromList(options.hosts, { ...(options.user ? { user: options.user } : {}), ...(options.role ? { role: options.role } : {}) });
+  else throw new InputError([{ message: 'no hosts to check: use --local for this machine, -i INVENTORY or --hosts user@addr,…' }]);
+  for (const w of inventory.warnings) process.stderr.write(`kubecheck: ${formatProblem(w)}\n`);
+  const chosen = limitHosts(inventory.hosts, options.limit ?? []);
+  const password = process.env.KUBECHECK_SSH_PASSWORD ?? (options.askPass ? await promptSecret('SSH password: ') : undefined);
+  const connector = new SshConnector({
+    connectTimeoutMs: (options.connectTimeout ?? 10) * 1000,
+    ...(password !== undefined ? { password } : {}),
+    ...(process.env.KUBECHECK_SSH_PASSPHRASE ? { passphrase: process.env.KUBECHECK_SSH_PASSPHRASE } : {}),
+    ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+  });
+  return {
+    hosts: chosen.map((h) => ({
+      name: h.name,
+      roles: h.roles,
+      open: (signal: AbortSignal) => connector.openTransport({
+        ...h,
+        ...(options.hostKeyPolicy ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
+        ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
+      }, signal),
+    })),
+    close: () => connector.close(),
+  };
 }
 
 async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
   const suite = loadSuite(resolveSuitePath(suiteRef));
   const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
   checkReportPaths(options);
-  const hosts = hostsFrom(options);
+  const source = await hostsFrom(options);
+  const hosts = source.hosts;
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = createProgress({ enabled: showProgress });
   const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
@@ -90,6 +141,7 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
     return exitCodeOf(run, options.failOn ?? 'fail');
   } finally {
     progress.stop();
+    await source.close();
   }
 }
 
@@ -132,6 +184,8 @@ Examples:
   kubecheck preflight --local                       audit this machine before kubeadm init
   kubecheck preflight --local --role worker         … before kubeadm join as a worker
   kubecheck preflight --local --phase post          after install: ports held by the right components
+  kubecheck preflight -i hosts.yaml --junit out.xml every host over SSH (kubespray/Ansible inventories too)
+  kubecheck preflight --hosts root@10.0.0.1,root@10.0.0.2 --role worker
   kubecheck run suites/preflight-worker.yaml --local --only 'node.*' --junit report.xml
   kubecheck list                                    the check catalogue
   kubecheck explain node.swap                       why a check matters and how to fix it
