@@ -227,10 +227,13 @@ export async function onHost(h: TestHost, command: string) {
   return sh`nsenter -t ${h.pid} -m -u -n -p -i sh -c ${command}`;
 }
 
-/** Starts a listener under a program name (a socat copy), e.g. `nginx` on 10250/tcp. */
-export async function listen(h: TestHost, program: string, spec: string, reply?: string): Promise<void> {
+/**
+ * Starts a listener under a program name (a socat copy), e.g. `nginx` on 10250/tcp. Each connection runs
+ * `command` (default: close at once); `reply` makes it answer with that printf text.
+ */
+export async function listen(h: TestHost, program: string, spec: string, reply?: string, command = 'true'): Promise<void> {
   const bin = join(FLEET_DIR, 'bin', program);
-  const target = reply ? `SYSTEM:${JSON.stringify(`printf '${reply}'`)}` : 'SYSTEM:true';
+  const target = `SYSTEM:${JSON.stringify(reply ? `printf '${reply}'` : command)}`;
   await onHost(h, `setsid ${bin} ${spec},fork,reuseaddr ${target} >/dev/null 2>&1 </dev/null &`);
   const port = /LISTEN:(\d+)/.exec(spec)?.[1];
   const unix = /UNIX-LISTEN:([^,]+)/.exec(spec)?.[1];

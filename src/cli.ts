@@ -20,6 +20,7 @@ interface HostOptions {
   hosts?: string;
   limit?: string[];
   user?: string;
+  identityFile?: string;
   hostKeyPolicy?: HostKeyPolicy;
   knownHosts?: string;
   askPass?: boolean;
@@ -60,6 +61,7 @@ function addHostOptions(cmd: Command): Command {
     .option('--hosts <list>', 'hosts to check over SSH: user@addr[:port],… (names are the addresses)')
     .option('--limit <names>', 'only these hosts: names, addresses, roles or globs, comma-separated', list)
     .option('--user <user>', 'SSH user for --hosts entries without one (default root)')
+    .option('--identity-file <file>', 'private key for hosts whose inventory names none (like ssh -i)')
     .addOption(new Option('--host-key-policy <policy>', 'override the inventory: strict (default), accept-new or off').choices(['strict', 'accept-new', 'off']))
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
     .option('--ask-pass', 'prompt once for an SSH password (or set KUBECHECK_SSH_PASSWORD)')
@@ -102,6 +104,7 @@ async function hostsFrom(options: HostOptions): Promise<HostSource> {
       name: h.name,
       roles: h.roles,
       open: (signal: AbortSignal) => connector.openTransport({
+        ...(options.identityFile ? { identityFile: options.identityFile } : {}),
         ...h,
         ...(options.hostKeyPolicy ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
         ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
