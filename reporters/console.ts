@@ -1,5 +1,6 @@
 import type { CheckResult, Reporter, RunResult, Status } from '../src/core/types.js';
 import { SEVERITY } from '../src/core/types.js';
+import { natural } from '../src/core/order.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -19,7 +20,6 @@ const MARK: Record<Status, { mark: string; colour: Colour; word: string }> = {
 };
 // Failures first within a target; targets with failures first too.
 const RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
-const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 

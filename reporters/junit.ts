@@ -1,10 +1,12 @@
-import junitReportBuilder, { type Builder } from 'junit-report-builder';
+import { createRequire } from 'node:module';
+import type { Builder } from 'junit-report-builder';
 import type { CheckResult, Reporter, RunResult } from '../src/core/types.js';
+import { natural } from '../src/core/order.js';
 
-// Under NodeNext the package's types describe its default export as the module namespace; at runtime it
-// is the builder singleton, whose newBuilder() we call for a fresh builder per report.
-const builders = junitReportBuilder as unknown as Builder;
-const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+// Loaded on first use (it is slow to import and most runs write no JUnit). Its export is the builder
+// singleton, whose newBuilder() gives a fresh builder per report.
+let builders: Builder | undefined;
+const load = () => (builders ??= createRequire(import.meta.url)('junit-report-builder') as Builder);
 
 function details(r: CheckResult): string {
   const lines = [r.message];
@@ -20,7 +22,7 @@ function details(r: CheckResult): string {
  */
 export const junitReporter: Reporter = {
   render(run: RunResult): string {
-    const builder = builders.newBuilder();
+    const builder = load().newBuilder();
     const targets = [...new Set(run.results.map((r) => r.target))].sort(natural);
     for (const target of targets) {
       const suite = builder.testSuite().name(target).timestamp(run.startedAt);

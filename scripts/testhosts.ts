@@ -152,6 +152,8 @@ export async function createFleet(count: number): Promise<TestFleet> {
     copyFileSync(socat, join(FLEET_DIR, 'bin', name));
     chmodSync(join(FLEET_DIR, 'bin', name), 0o755);
   }
+  // What the kubelet's /healthz answers when healthy.
+  writeFileSync(join(FLEET_DIR, 'bin', 'healthz-ok'), "#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'\n", { mode: 0o755 });
   const key = join(FLEET_DIR, 'id_ed25519');
   const wrongKey = join(FLEET_DIR, 'wrong_ed25519');
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C kubecheck-test -f ${key}`;
@@ -229,11 +231,11 @@ export async function onHost(h: TestHost, command: string) {
 
 /**
  * Starts a listener under a program name (a socat copy), e.g. `nginx` on 10250/tcp. Each connection runs
- * `command` (default: close at once); `reply` makes it answer with that printf text.
+ * `command` (default: close at once), a path or a simple command without socat's special characters.
  */
-export async function listen(h: TestHost, program: string, spec: string, reply?: string, command = 'true'): Promise<void> {
+export async function listen(h: TestHost, program: string, spec: string, command = 'true'): Promise<void> {
   const bin = join(FLEET_DIR, 'bin', program);
-  const target = `SYSTEM:${JSON.stringify(reply ? `printf '${reply}'` : command)}`;
+  const target = `SYSTEM:${JSON.stringify(command)}`;
   await onHost(h, `setsid ${bin} ${spec},fork,reuseaddr ${target} >/dev/null 2>&1 </dev/null &`);
   const port = /LISTEN:(\d+)/.exec(spec)?.[1];
   const unix = /UNIX-LISTEN:([^,]+)/.exec(spec)?.[1];
@@ -249,7 +251,7 @@ export async function listen(h: TestHost, program: string, spec: string, reply?:
 
 /** A kubelet answering /healthz on 10248 and serving 10250: a post-install node. */
 export async function startKubelet(h: TestHost): Promise<void> {
-  await listen(h, 'kubelet', 'TCP-LISTEN:10248,bind=127.0.0.1', 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok');
+  await listen(h, 'kubelet', 'TCP-LISTEN:10248,bind=127.0.0.1', join(FLEET_DIR, 'bin', 'healthz-ok'));
   await listen(h, 'kubelet', 'TCP-LISTEN:10250');
 }
 

@@ -121,7 +121,7 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
   const source = await hostsFrom(options);
   const hosts = source.hosts;
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
-  const progress = createProgress({ enabled: showProgress });
+  const progress = await createProgress({ enabled: showProgress });
   const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
   if (options.role) parameters.role = options.role;
   try {

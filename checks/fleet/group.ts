@@ -1,4 +1,5 @@
 import type { FleetMember } from '../../src/core/types.js';
+import { natural } from '../../src/core/order.js';
 
 /** Groups hosts by a value (a product_uuid, a MAC, a hostname); each host may carry several values. */
 export function hostsByValue(members: readonly FleetMember[], values: (m: FleetMember) => string[]): Map<string, Set<string>> {
@@ -15,5 +16,5 @@ export function hostsByValue(members: readonly FleetMember[], values: (m: FleetM
 
 /** The other hosts sharing `value` with `host`, sorted. */
 export function othersWith(groups: Map<string, Set<string>>, value: string, host: string): string[] {
-  return [...(groups.get(value) ?? [])].filter((h) => h !== host).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return [...(groups.get(value) ?? [])].filter((h) => h !== host).sort(natural);
 }

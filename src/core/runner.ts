@@ -20,6 +20,7 @@ import type {
   Summary,
 } from './types.js';
 import { STATUSES } from './types.js';
+import { natural } from './order.js';
 
 /** A host to check: its name in reports, its roles, and how to open its one connection for this run. */
 export interface HostTarget {
@@ -55,7 +56,6 @@ export interface RunOptions {
 
 export const DEFAULT_CONCURRENCY = 32;
 
-const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 function reasonOf(err: unknown): string {
   if (err instanceof TransportError || err instanceof InterruptedError) return err.message;

@@ -1,4 +1,3 @@
-import { $ } from 'zx';
 import { type ExecOptions, type ExecResult, type Transport, TransportError } from './types.js';
 
 /** Runs scripts on this machine through zx (quiet, nothrow, with the run's timeout and abort signal). */
@@ -9,6 +8,8 @@ export class LocalTransport implements Transport {
     if (signal.aborted) throw new TransportError('interrupted', 'interrupted before the command started');
     const sentAt = Date.now();
     let firstByteAt = 0;
+    // zx is loaded only when the local host is checked: SSH runs never pay for it.
+    const { $ } = await import('zx');
     const run = $({ quiet: true, nothrow: true, timeout: timeoutMs, signal })`sh -c ${script}`;
     run.stdout.once('data', () => {
       firstByteAt = Date.now();

@@ -214,7 +214,7 @@ describe('SSH edge cases on real test hosts', () => {
 
   it('Ctrl-C during a run closes the connections and exits 130 with the report', async () => {
     // A black hole: sshd's port answers TCP but never speaks SSH, so the handshake would wait for the timeout.
-    await listen(H(14), 'nginx', 'TCP-LISTEN:2222', undefined, 'sleep 120');
+    await listen(H(14), 'nginx', 'TCP-LISTEN:2222', 'sleep 120');
     const child = spawn(process.execPath, [BIN, 'preflight', '--hosts', `root@${H(14).ip}:2222,root@${H(2).ip}`, '--known-hosts', fleet.knownHosts,
       '--identity-file', fleet.key, '--host-key-policy', 'off', '--connect-timeout', '60', '-o', 'json'], { env: { ...process.env, CI: 'true', SSH_AUTH_SOCK: '' } });
     let stdout = '';

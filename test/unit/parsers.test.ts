@@ -7,6 +7,7 @@ import { parseIpAddrJson, parseSysNet } from '../../src/collectors/node/network.
 import { failureOf, parseKeyValues, splitSections } from '../../src/collectors/node/sections.js';
 import { formatKiB, parseFstabSwap, parseProcSwaps } from '../../src/collectors/node/swap.js';
 import {
+  countCpuList,
   parseCgroupDrivers,
   parseCriSockets,
   parseHealthz,
@@ -157,8 +158,26 @@ describe('system sections', () => {
     expect(parseHealthz('[-]syncloop failed\nhttp=500')).toEqual({ ok: false, detail: 'HTTP 500: [-]syncloop failed' });
     expect(parseHealthz('\nhttp=000')).toEqual({ ok: false, detail: 'nothing answered on 127.0.0.1:10248' });
   });
-  it('reads cgroup drivers of kubelet and containerd', () => {
+  it('reads cgroup drivers of kubelet and containerd (grep -H output)', () => {
+    expect(parseCgroupDrivers('/var/lib/kubelet/config.yaml:cgroupDriver: cgroupfs\n/etc/containerd/config.toml:            SystemdCgroup = true')).toEqual({ kubelet: 'cgroupfs', containerd: 'systemd' });
     expect(parseCgroupDrivers('kubelet cgroupDriver: systemd\ncontainerd    SystemdCgroup = false')).toEqual({ kubelet: 'systemd', containerd: 'cgroupfs' });
+  });
+  it('counts online CPUs from /sys/devices/system/cpu/online', () => {
+    expect(countCpuList('0-3')).toBe(4);
+    expect(countCpuList('0,2-5,7')).toBe(6);
+    expect(countCpuList('0')).toBe(1);
+    expect(countCpuList('garbage')).toBeNull();
+  });
+  it('reads systemctl is-active answers in unit order', () => {
+    expect(parseServices('units kubelet containerd firewalld\nactive\nfailed\ninactive')).toEqual({ kubelet: 'active', containerd: 'failed', firewalld: 'inactive' });
+  });
+  it('finds a CRI socket listening from the unix listeners of the listen section', () => {
+    expect(parseCriSockets('socket /run/containerd/containerd.sock', 'u_str LISTEN 0 5 /run/containerd/containerd.sock 177980 * 0 users:(("containerd",pid=25,fd=5))')).toEqual([
+      { path: '/run/containerd/containerd.sock', listening: true },
+    ]);
+  });
+  it('does not query /healthz when no kubelet runs', () => {
+    expect(parseHealthz('no kubelet process')).toEqual({ ok: false, detail: 'not queried: no kubelet process runs' });
   });
 });
 
@@ -223,6 +242,15 @@ describe('parseNodeFacts', () => {
     expect(f.hostname).toBe('vm');
     expect(f.productUuid).toMatchObject({ ok: false, reason: 'missing' });
     expect(f.links.ok && f.links.value.find((l) => l.name === 'eth0')?.mac).toBe('02:fc:00:00:00:01');
+  });
+  it('parses the real output of a test host over SSH: kubelet on 10248/10250, containerd socket via ss -x', () => {
+    const f = factsFrom('testhost-h2-post-kubelet.txt');
+    expect(f.hostname).toBe('h2');
+    expect(f.cpus).toBeGreaterThan(0);
+    expect(f.kubeletHealthz).toEqual({ ok: true, value: { ok: true, detail: 'HTTP 200: ok' } });
+    expect(f.runtimeSockets).toEqual([{ path: '/run/containerd/containerd.sock', listening: true }]);
+    expect(f.listeners.ok && f.listeners.value.filter((l) => l.process === 'kubelet').map((l) => l.port).sort()).toEqual([10248, 10250]);
+    expect(f.processes.map((p) => p.comm)).toEqual(['containerd', 'kubelet', 'kubelet']);
   });
   it('refuses output that is not the collector\'s', () => {
     expect(() => parseNodeFacts('sudo: a password is required\n')).toThrow(/no sections/);

@@ -95,7 +95,7 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
     memoryMiB: meta.memoryMiB,
     processes: parseProcesses(get('procs')?.output ?? ''),
     services: parseServices(get('services')?.output ?? ''),
-    runtimeSockets: parseCriSockets(get('crisock')?.output ?? ''),
+    runtimeSockets: parseCriSockets(get('crisock')?.output ?? '', get('listen')?.output ?? ''),
     kubeletHealthz:
       healthz && (healthz.rc === 0 || healthz.rc === 7 || healthz.rc === 28 || /http=\d{3}/.test(healthz.output))
         ? known(parseHealthz(healthz.output))

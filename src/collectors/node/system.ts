@@ -16,6 +16,17 @@ const numberOrNull = (text: string | undefined): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
+/** /sys/devices/system/cpu/online (`0-3`, `0,2-5`) as a CPU count. */
+export function countCpuList(text: string): number | null {
+  let n = 0;
+  for (const part of text.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return null;
+    n += m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1;
+  }
+  return n || null;
+}
+
 export function parseMeta(text: string): Meta {
   const kv = parseKeyValues(text);
   const memKiB = numberOrNull(kv.memkib);
@@ -25,7 +36,7 @@ export function parseMeta(text: string): Meta {
     os: kv.os ?? '',
     uid: numberOrNull(kv.uid),
     init: kv.init === 'systemd' ? 'systemd' : 'other',
-    cpus: numberOrNull(kv.cpus),
+    cpus: kv.cpuonline !== undefined ? countCpuList(kv.cpuonline) : numberOrNull(kv.cpus),
     memoryMiB: memKiB === null ? null : Math.floor(memKiB / 1024),
   };
 }
@@ -47,21 +58,34 @@ export function parseProcesses(text: string): { pid: number; comm: string }[] {
     .map((m) => ({ pid: Number(m[1]), comm: m[2] }));
 }
 
-/** `unit state` lines from `systemctl is-active`; empty on hosts without systemd. */
+/**
+ * `units A B C` then one `systemctl is-active` state per line (or older `unit state` lines); empty on
+ * hosts without systemd.
+ */
 export function parseServices(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (text.trim() === 'not systemd') return out;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines[0]?.startsWith('units ')) {
+    const units = lines[0].split(/\s+/).slice(1);
+    units.forEach((unit, i) => (out[unit] = lines[i + 1] ?? 'unknown'));
+    return out;
+  }
+  for (const line of lines) {
     const [unit, state] = line.trim().split(/\s+/);
     if (unit) out[unit] = state || 'unknown';
   }
   return out;
 }
 
-/** CRI sockets found, whether crictl got an answer, and whether ss shows a listener on them. */
-export function parseCriSockets(text: string): { path: string; listening: boolean; answer?: string }[] {
+/**
+ * CRI sockets found, whether crictl got an answer, and whether ss shows a listener on them (unix
+ * listeners come from the listen section's `u_str` lines, or `ss …` lines of older collectors).
+ */
+export function parseCriSockets(text: string, listen = ''): { path: string; listening: boolean; answer?: string }[] {
   const sockets = new Map<string, { path: string; listening: boolean; answer?: string }>();
-  const lines = text.split('\n').map((l) => l.trim());
+  const unixListeners = listen.split('\n').filter((l) => /^u_(str|seq)\s/.test(l.trim())).map((l) => `ss ${l.trim()}`);
+  const lines = [...text.split('\n').map((l) => l.trim()), ...unixListeners];
   for (const line of lines) {
     const m = /^socket (\S+)$/.exec(line);
     if (m) sockets.set(m[1], { path: m[1], listening: false });
@@ -89,6 +113,7 @@ export function parseCriSockets(text: string): { path: string; listening: boolea
 
 /** The kubelet's /healthz as curl printed it (body, then `http=CODE`). */
 export function parseHealthz(text: string): { ok: boolean; detail: string } {
+  if (text.trim() === 'no kubelet process') return { ok: false, detail: 'not queried: no kubelet process runs' };
   const code = /http=(\d{3})\s*$/.exec(text);
   const body = text.replace(/\n?http=\d{3}\s*$/, '').trim();
   if (!code || code[1] === '000') return { ok: false, detail: 'nothing answered on 127.0.0.1:10248' };
@@ -101,13 +126,14 @@ export function parseSelinux(text: string): 'enforcing' | 'permissive' | 'disabl
   return m[1] === '1' ? 'enforcing' : 'permissive';
 }
 
-/** `kubelet cgroupDriver: systemd` and `containerd SystemdCgroup = true` lines. */
+/** grep -H output of the kubelet config's cgroupDriver and containerd's SystemdCgroup. */
 export function parseCgroupDrivers(text: string): { kubelet?: string; containerd?: string } {
   const out: { kubelet?: string; containerd?: string } = {};
-  for (const line of text.split('\n')) {
-    const kubelet = /^kubelet cgroupDriver:\s*"?(\w+)"?/.exec(line.trim());
+  for (const raw of text.split('\n')) {
+    const line = raw.trim().replace(/^\/var\/lib\/kubelet\/config\.yaml:/, 'kubelet ').replace(/^\/etc\/containerd\/config\.toml:/, 'containerd ');
+    const kubelet = /^kubelet cgroupDriver:\s*"?(\w+)"?/.exec(line);
     if (kubelet) out.kubelet = kubelet[1];
-    const containerd = /^containerd\s+SystemdCgroup\s*=\s*(\w+)/.exec(line.trim());
+    const containerd = /^containerd\s+SystemdCgroup\s*=\s*(\w+)/.exec(line);
     if (containerd) out.containerd = containerd[1] === 'true' ? 'systemd' : 'cgroupfs';
   }
   return out;

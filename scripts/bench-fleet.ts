@@ -1,0 +1,117 @@
+// npm run bench:fleet — full preflight over SSH on N real test hosts against parallel-ssh (bare `true`)
+// and ansible (shell and raw modules running the same fact-gathering script), measured in the same run.
+// Writes the numbers into BENCHMARKS.md between the bench:fleet markers.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { $ } from 'zx';
+import { createFleet, destroyFleet, type TestFleet } from './testhosts.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const N = Number(process.env.BENCH_HOSTS ?? 50);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const FORKS = 32;
+const sh = $({ quiet: true, nothrow: true, timeout: '300s' });
+
+interface Sample {
+  wallS: number;
+  cpuS: number;
+  connections: number;
+  ok: boolean;
+}
+
+/** Runs a command under bash and reads the CPU time of everything it started (bash `times`). */
+async function measure(command: string, fleet: TestFleet): Promise<Sample> {
+  const before = acceptedConnections(fleet);
+  const started = performance.now();
+  const out = await sh`bash -c ${`${command} >/tmp/kubecheck-bench.out 2>&1; rc=$?; times; exit $rc`}`;
+  const wallS = (performance.now() - started) / 1000;
+  // `times` prints the shell's own line, then its children's: "0m0.123s 0m0.045s".
+  const lines = out.stdout.trim().split('\n');
+  const child = lines[lines.length - 1].match(/(\d+)m([\d.]+)s/g) ?? [];
+  const cpuS = child.map((t) => {
+    const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
+    return Number(m) * 60 + Number(s);
+  }).reduce((a, b) => a + b, 0);
+  const connections = acceptedConnections(fleet) - before;
+  return { wallS, cpuS, connections, ok: out.exitCode === 0 || out.exitCode === 1 };
+}
+
+function acceptedConnections(fleet: TestFleet): number {
+  return fleet.hosts.map((h) => (readFileSync(join(h.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length).reduce((a, b) => a + b, 0);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  console.error(`creating ${N} test hosts…`);
+  const t0 = performance.now();
+  const fleet = await createFleet(N);
+  const startupS = (performance.now() - t0) / 1000;
+  try {
+    const dir = fleet.dir;
+    const hostsFile = join(dir, 'pssh-hosts');
+    writeFileSync(hostsFile, fleet.hosts.map((h) => `root@${h.ip}`).join('\n') + '\n');
+    const inventory = join(dir, 'bench.yaml');
+    writeFileSync(inventory, [`defaults: {user: root, identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}`, 'nodes:',
+      ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [worker]}`)].join('\n') + '\n');
+    const ini = join(dir, 'bench.ini');
+    writeFileSync(ini, fleet.hosts.map((h) => `${h.name} ansible_host=${h.ip}`).join('\n') +
+      `\n[all:vars]\nansible_user=root\nansible_ssh_private_key_file=${fleet.key}\nansible_python_interpreter=/usr/bin/python3\n`);
+    const sshOpts = `-i ${fleet.key} -o UserKnownHostsFile=${fleet.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
+    const collector = join(ROOT, 'src/collectors/node/collect-node.sh');
+    const ansibleEnv = `ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS='-o UserKnownHostsFile=${fleet.knownHosts} -o ControlMaster=auto -o ControlPersist=60s' ANSIBLE_STDOUT_CALLBACK=minimal ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_CONTROL_PATH_DIR=$(mktemp -d)`;
+    const tools: [string, string][] = [
+      ['kubecheck preflight (full, all checks)', `${process.execPath} ${join(ROOT, 'bin/kubecheck.js')} preflight -i ${inventory} -q --concurrency ${FORKS}`],
+      ['parallel-ssh, bare `true`', `parallel-ssh -h ${hostsFile} -p ${FORKS} -t 60 -x '${sshOpts}' true`],
+      ['ansible shell module, same collector script', `${ansibleEnv} ansible all -i ${ini} -f ${FORKS} -m shell -a 'sh ${collector}'`],
+      ['ansible raw module, same collector script', `${ansibleEnv} ansible all -i ${ini} -f ${FORKS} -m raw -a 'sh ${collector}'`],
+    ];
+    const rows: { name: string; samples: Sample[] }[] = tools.map(([name]) => ({ name, samples: [] }));
+    // Interleave the tools so that each round compares them under the same conditions.
+    for (let round = 0; round < REPEAT; round++) {
+      for (let i = 0; i < tools.length; i++) {
+        const s = await measure(tools[i][1], fleet);
+        if (!s.ok) console.error(`${tools[i][0]} failed:\n${readFileSync('/tmp/kubecheck-bench.out', 'utf8').slice(0, 2000)}`);
+        rows[i].samples.push(s);
+        console.error(`round ${round + 1}: ${tools[i][0]}: ${s.wallS.toFixed(2)} s wall, ${(s.cpuS * 1000 / N).toFixed(1)} ms CPU/host, ${s.connections / N} conn/host`);
+      }
+    }
+    const pssh = median(rows[1].samples.map((s) => s.wallS));
+    const kc = rows[0];
+    const kcWall = median(kc.samples.map((s) => s.wallS));
+    const kcCpu = median(kc.samples.map((s) => s.cpuS)) * 1000 / N;
+    const kcConn = Math.max(...kc.samples.map((s) => s.connections)) / N;
+    const table = [
+      '| tool | wall (median) | × parallel-ssh | client CPU per host | SSH connections per host |',
+      '|---|---|---|---|---|',
+      ...rows.map((r) => {
+        const wall = median(r.samples.map((s) => s.wallS));
+        return `| ${r.name} | ${wall.toFixed(2)} s | ${(wall / pssh).toFixed(2)} | ${(median(r.samples.map((s) => s.cpuS)) * 1000 / N).toFixed(1)} ms | ${(median(r.samples.map((s) => s.connections)) / N).toFixed(2)} |`;
+      }),
+    ].join('\n');
+    const verdict = [
+      `- one connection per host: ${kcConn === 1 ? 'met' : 'NOT met'} (${kcConn})`,
+      `- ≤ 15 ms kubecheck CPU per host (whole process): ${kcCpu <= 15 ? 'met' : 'NOT met'} (${kcCpu.toFixed(1)} ms)`,
+      `- wall ≤ 0.7× parallel-ssh's bare round: ${kcWall / pssh <= 0.7 ? 'met' : 'NOT met'} (${(kcWall / pssh).toFixed(2)}×)`,
+    ].join('\n');
+    const section = [
+      '<!-- bench:fleet:begin -->',
+      `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${(await sh`nproc`).stdout.trim()} cores), ${N} test hosts ` +
+        `(started in ${startupS.toFixed(1)} s), ${FORKS} at a time, median of ${REPEAT} interleaved rounds. Reproduce: \`npm run bench:fleet\` (as root).`,
+      '',
+      table,
+      '',
+      'Bars (design.md):',
+      verdict,
+      '<!-- bench:fleet:end -->',
+    ].join('\n');
+    const path = join(ROOT, 'BENCHMARKS.md');
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.replace(/<!-- bench:fleet:begin -->[\s\S]*<!-- bench:fleet:end -->/, section));
+    console.log(section);
+  } finally {
+    await destroyFleet();
+  }
+}
+
+await main();
