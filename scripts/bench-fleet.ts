@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     const ansibleEnv = `ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS='-o UserKnownHostsFile=${fleet.knownHosts} -o ControlMaster=auto -o ControlPersist=60s' ANSIBLE_STDOUT_CALLBACK=minimal ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_CONTROL_PATH_DIR=$(mktemp -d)`;
     const tools: [string, string][] = [
       ['kubecheck preflight (full, all checks)', `${process.execPath} ${join(ROOT, 'bin/kubecheck.js')} preflight -i ${inventory} -q --concurrency ${FORKS}`],
+      ['kubecheck SSH transport, bare `true` (in-process ssh2 floor)', `${process.execPath} ${join(ROOT, 'dist/scripts/bench-bare.js')} ${inventory}`],
       ['parallel-ssh, bare `true`', `parallel-ssh -h ${hostsFile} -p ${FORKS} -t 60 -x '${sshOpts}' true`],
       ['ansible shell module, same collector script', `${ansibleEnv} ansible all -i ${ini} -f ${FORKS} -m shell -a 'sh ${collector}'`],
       ['ansible raw module, same collector script', `${ansibleEnv} ansible all -i ${ini} -f ${FORKS} -m raw -a 'sh ${collector}'`],
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
         console.error(`round ${round + 1}: ${tools[i][0]}: ${s.wallS.toFixed(2)} s wall, ${(s.cpuS * 1000 / N).toFixed(1)} ms CPU/host, ${s.connections / N} conn/host`);
       }
     }
-    const pssh = median(rows[1].samples.map((s) => s.wallS));
+    const pssh = median(rows[2].samples.map((s) => s.wallS));
     const kc = rows[0];
     const kcWall = median(kc.samples.map((s) => s.wallS));
     const kcCpu = median(kc.samples.map((s) => s.cpuS)) * 1000 / N;

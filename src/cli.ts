@@ -1,4 +1,5 @@
 // The CLI is a thin shell over the library: parse arguments, call the library, render, return the exit code.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { CHECKS, findCheck } from '../checks/index.js';
@@ -234,6 +235,8 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
 /** Runs the CLI and returns the exit code (the bin sets process.exitCode; nothing here calls exit). */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
+  // Every host's work listens on the run's signal: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;

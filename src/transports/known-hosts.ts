@@ -36,8 +36,15 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 /** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
 export const knownHostsName = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
 
+const globs = new Map<string, RegExp>();
+
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name.toLowerCase();
+  let re = globs.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    globs.set(pattern, re);
+  }
   return re.test(name);
 }
 

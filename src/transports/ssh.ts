@@ -1,6 +1,7 @@
 // SSH transport (ssh2): one connection per host per run; scripts go to `sh -s` on stdin (through
 // `sudo -n` for non-root users). Host keys are checked against known_hosts; jump hosts are shared.
 import { existsSync, readFileSync } from 'node:fs';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -65,6 +66,28 @@ function classify(err: unknown, where: string, hostKeyProblem: string | undefine
 }
 
 /**
+ * A TCP connection whose writes within one tick leave in one writev: ssh2 writes every SSH packet
+ * separately, and each write is a syscall (on a bridge, with the peer's packet processing billed to it).
+ */
+function coalescingSocket(host: string, port: number): Socket {
+  const sock = tcpConnect({ host, port, noDelay: true });
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
+  return sock;
+}
+
+/**
  * Opens SSH connections for one run: reads known_hosts once, shares jump-host connections, and closes
  * everything it opened on close().
  */
@@ -72,6 +95,8 @@ export class SshConnector {
   private readonly knownHosts = new Map<string, KnownHostsFile>();
   private readonly jumps = new Map<string, Promise<SshClient>>();
   private readonly open = new Set<SshClient>();
+  /** Private keys read and checked once per run, not once per host. */
+  private readonly keys = new Map<string, Buffer>();
   /** How many TCP connections this run opened per endpoint (the benchmark reports it). */
   readonly connectionsOpened = new Map<string, number>();
 
@@ -87,12 +112,15 @@ export class SshConnector {
   private privateKey(endpoint: SshEndpoint): { key?: Buffer; tried: string } {
     const candidates = endpoint.identityFile ? [expandHome(endpoint.identityFile)] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k));
     for (const path of candidates) {
+      const cached = this.keys.get(path);
+      if (cached) return { key: cached, tried: path };
       if (!existsSync(path)) continue;
       const key = readFileSync(path);
       const parsed = utils.parseKey(key, this.settings.passphrase);
       if (parsed instanceof Error) {
         throw new TransportError('auth', `cannot use the private key ${path}: ${parsed.message}${/passphrase/i.test(parsed.message) ? ' (set KUBECHECK_SSH_PASSPHRASE)' : ''}`);
       }
+      this.keys.set(path, key);
       return { key, tried: path };
     }
     if (endpoint.identityFile) throw new TransportError('auth', `the identity file ${endpoint.identityFile} does not exist`);
@@ -123,7 +151,7 @@ export class SshConnector {
       ...(key ? { privateKey: key, ...(this.settings.passphrase ? { passphrase: this.settings.passphrase } : {}) } : {}),
       ...(this.settings.agent ? { agent: this.settings.agent } : {}),
       ...(this.settings.password !== undefined ? { password: this.settings.password } : {}),
-      ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+      sock: (sock ?? coalescingSocket(endpoint.host, endpoint.port)) as ConnectConfig['sock'],
       // Ask for a host key type we have on record, as OpenSSH does, so a known host is verified, not "unknown".
       ...(types.length ? { algorithms: { serverHostKey: types as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
       hostVerifier: (presented: Buffer) => {
