@@ -61,6 +61,16 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
         out.push('', `${paint('bold', d.node)}: ${d.cause} (${d.confidence}) — ${d.summary}`);
         for (const f of d.fix) out.push(paint('blue', `      → ${f}`));
       }
+      if (run.baseline) {
+        const b = run.baseline;
+        const n = b.counts;
+        out.push('', `${paint('bold', 'Compared with')} ${b.file}: ${n.new ?? 0} new, ${n.worse ?? 0} worse, ${n.known ?? 0} still failing (known), ${n.fixed ?? 0} fixed` +
+          (b.addedTargets.length ? `; targets added: ${b.addedTargets.join(', ')}` : '') + (b.removedTargets.length ? `; removed: ${b.removedTargets.join(', ')}` : ''));
+        for (const c of b.changes.filter((x) => x.kind === 'new' || x.kind === 'worse')) {
+          out.push(`  ${paint('red', c.kind === 'new' ? 'NEW  ' : 'WORSE')} ${c.check} on ${c.target}: ${c.message}${c.before ? ` (was ${c.before})` : ''}`);
+        }
+        out.push(b.regressed ? paint('red', '  gate: FAILED (something got worse)') : paint('green', '  gate: passed (nothing got worse)'));
+      }
       const s = run.summary;
       out.push('', `${paint('bold', 'Summary')}: ${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed, ${s.error} error${s.error === 1 ? '' : 's'}, ${s.skip} skipped` +
         (run.targets && run.targets.reached < run.targets.total ? ` — ${run.targets.total - run.targets.reached} of ${run.targets.total} hosts not reached` : '') +

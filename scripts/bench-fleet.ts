@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       `\n[all:vars]\nansible_user=root\nansible_ssh_private_key_file=${fleet.key}\nansible_python_interpreter=/usr/bin/python3\n`);
     const sshOpts = `-i ${fleet.key} -o UserKnownHostsFile=${fleet.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
     const collector = join(ROOT, 'src/collectors/node/collect-node.sh');
-    const ansibleEnv = `ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS='-o UserKnownHostsFile=${fleet.knownHosts} -o ControlMaster=auto -o ControlPersist=60s' ANSIBLE_STDOUT_CALLBACK=minimal ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_CONTROL_PATH_DIR=$(mktemp -d)`;
+    const ansibleEnv = `ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS='-o UserKnownHostsFile=${fleet.knownHosts} -o ControlMaster=auto -o ControlPersist=60s' ANSIBLE_STDOUT_CALLBACK=minimal ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d)`;
     const tools: [string, string][] = [
       ['kubecheck preflight (full, all checks)', `${process.execPath} ${join(ROOT, 'bin/kubecheck.js')} preflight -i ${inventory} -q --concurrency ${FORKS}`],
       ['kubecheck SSH transport, bare `true` (in-process ssh2 floor)', `${process.execPath} ${join(ROOT, 'dist/scripts/bench-bare.js')} ${inventory}`],

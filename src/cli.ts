@@ -8,7 +8,10 @@ import { checkReportPaths, emitReports, type OutputOptions } from './cli/output.
 import { packageVersion } from './core/assets.js';
 import { InputError, formatProblem } from './core/errors.js';
 import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type FailOn, type HostTarget } from './core/runner.js';
-import type { Phase, Role } from './core/types.js';
+import type { Phase, Role, RunResult } from './core/types.js';
+import { compareRuns, loadReport } from './core/baseline.js';
+import { renderDiffJson, renderDiffJunit, renderDiffText } from '../reporters/diff.js';
+import { writeReport } from './cli/output.js';
 import { loadSuite, resolveSuitePath, selectChecks } from './suites/load.js';
 import { hostsFromList, limitHosts, loadInventory, type Inventory } from './inventory/load.js';
 import { LocalTransport } from './transports/local.js';
@@ -35,7 +38,7 @@ interface HostOptions {
   timeout?: number;
 }
 
-type RunCommandOptions = HostOptions & OutputOptions;
+type RunCommandOptions = HostOptions & OutputOptions & { baseline?: string };
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 const positiveInt = (flag: string) => (value: string) => {
@@ -52,7 +55,9 @@ function addOutputOptions(cmd: Command): Command {
     .option('-q, --quiet', 'print only the summary line (no progress)')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('-v, --verbose', 'list passing checks too')
-    .addOption(new Option('--fail-on <level>', 'lowest status that fails the run').choices(['fail', 'warn']).default('fail'));
+    .addOption(new Option('--fail-on <level>', 'lowest status that fails the run').choices(['fail', 'warn']).default('fail'))
+    .option('--baseline <file>', 'compare with a saved JSON report: fail only on what is new or got worse')
+    .option('--save-baseline <file>', 'save this run\'s JSON report as the next baseline');
 }
 
 function addHostOptions(cmd: Command): Command {
@@ -119,6 +124,7 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
   const suite = loadSuite(resolveSuitePath(suiteRef));
   const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
   checkReportPaths(options);
+  const baseline = options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
   const source = await hostsFrom(options);
   const hosts = source.hosts;
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
@@ -141,12 +147,26 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
       onProgress: (e) => progress.update(e),
     });
     progress.stop();
+    if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
     emitReports(run, options);
     return exitCodeOf(run, options.failOn ?? 'fail');
   } finally {
     progress.stop();
     await source.close();
   }
+}
+
+/** Adds the comparison with a baseline to the run (changed results only: the report stays small). */
+function attachBaseline(run: RunResult, baseline: RunResult, file: string): void {
+  const cmp = compareRuns(baseline, run, file);
+  run.baseline = {
+    file,
+    counts: cmp.counts,
+    changes: cmp.changes.filter((c) => c.kind !== 'unchanged' && c.kind !== 'added').map(({ remediation: _r, ...c }) => c),
+    addedTargets: cmp.addedTargets,
+    removedTargets: cmp.removedTargets,
+    regressed: cmp.regressed,
+  };
 }
 
 function catalogue(): string {
@@ -209,6 +229,24 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
     .argument('<suite>', 'suite file or built-in suite name')))
     .action(async (suite: string, options: RunCommandOptions) => {
       setCode(await runCommand('run', suite, options, signal));
+    });
+
+  program.command('diff')
+    .description('what changed between two JSON reports: new, worse, fixed, still failing; hosts added and removed')
+    .argument('<old>', 'the earlier JSON report (e.g. the baseline)')
+    .argument('<new>', 'the later JSON report')
+    .addOption(new Option('-o, --output <format>', 'what to print on stdout').choices(['text', 'json', 'junit']).default('text'))
+    .option('--json <file>', 'write the comparison as JSON to FILE')
+    .option('--junit <file>', 'write the comparison as JUnit XML to FILE (new/worse fail, known are skipped)')
+    .action((oldFile: string, newFile: string, options: { output: string; json?: string; junit?: string }) => {
+      const before = loadReport(oldFile, 'diff');
+      const after = loadReport(newFile, 'diff');
+      const cmp = compareRuns(before, after, oldFile);
+      const json = renderDiffJson(cmp, { old: oldFile, new: newFile }, packageVersion());
+      if (options.json) writeReport('--json', options.json, json);
+      if (options.junit) writeReport('--junit', options.junit, renderDiffJunit(cmp));
+      process.stdout.write(options.output === 'json' ? json : options.output === 'junit' ? renderDiffJunit(cmp) : renderDiffText(cmp, `kubecheck diff ${oldFile} → ${newFile}`));
+      setCode(cmp.regressed ? 1 : 0);
     });
 
   program.command('list')

@@ -8,6 +8,7 @@ import type { RunResult } from '../core/types.js';
 
 export interface OutputOptions {
   json?: string;
+  saveBaseline?: string;
   junit?: string;
   output?: 'text' | 'json' | 'junit';
   quiet?: boolean;
@@ -24,7 +25,7 @@ export function useColor(options: OutputOptions, stream: NodeJS.WriteStream = pr
 /** Fails early, before a long run, when a report could not be written where asked. */
 export function checkReportPaths(options: OutputOptions): void {
   const problems = [];
-  for (const [flag, path] of [['--json', options.json], ['--junit', options.junit]] as const) {
+  for (const [flag, path] of [['--json', options.json], ['--junit', options.junit], ['--save-baseline', options.saveBaseline]] as const) {
     if (!path || path === '-') continue;
     const full = resolve(path);
     try {
@@ -39,7 +40,7 @@ export function checkReportPaths(options: OutputOptions): void {
   if (problems.length) throw new InputError(problems);
 }
 
-function writeReport(flag: string, path: string, text: string): void {
+export function writeReport(flag: string, path: string, text: string): void {
   try {
     writeFileSync(path, text);
   } catch (err: unknown) {
@@ -51,6 +52,7 @@ function writeReport(flag: string, path: string, text: string): void {
 export function emitReports(run: RunResult, options: OutputOptions): void {
   if (options.json) writeReport('--json', options.json, jsonReporter.render(run));
   if (options.junit) writeReport('--junit', options.junit, junitReporter.render(run));
+  if (options.saveBaseline) writeReport('--save-baseline', options.saveBaseline, jsonReporter.render(run));
   const format = options.output ?? 'text';
   if (format === 'json') process.stdout.write(jsonReporter.render(run));
   else if (format === 'junit') process.stdout.write(junitReporter.render(run));

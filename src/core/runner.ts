@@ -213,10 +213,14 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
 export type FailOn = 'fail' | 'warn';
 
-/** The exit code of a finished run: 130 interrupted, 3 nothing reachable, 1 failures, 0 otherwise. */
+/**
+ * The exit code of a finished run: 130 interrupted, 3 nothing reachable, 1 failures, 0 otherwise. Under
+ * a baseline gate, 1 only when something is new or got worse.
+ */
 export function exitCodeOf(run: RunResult, failOn: FailOn = 'fail'): number {
   if (run.interrupted) return 130;
   if (run.targets && run.targets.total > 0 && run.targets.reached === 0) return 3;
+  if (run.baseline) return run.baseline.regressed ? 1 : 0;
   const bad: Status[] = failOn === 'warn' ? ['fail', 'error', 'warn'] : ['fail', 'error'];
   return run.results.some((r) => bad.includes(r.status)) ? 1 : 0;
 }

@@ -56,6 +56,15 @@ export interface RunResult {
   suite?: string;
   parameters?: Record<string, string>;
   interrupted?: boolean;
+  /** With --baseline: how this run compares with the saved one (unchanged results left out). */
+  baseline?: {
+    file: string;
+    counts: Record<string, number>;
+    changes: { check: string; target: string; kind: string; before?: Status; after?: Status; message: string }[];
+    addedTargets: string[];
+    removedTargets: string[];
+    regressed: boolean;
+  };
   /** How many targets were attempted and how many could be reached (exit 3 when none). */
   targets?: { total: number; reached: number };
 }

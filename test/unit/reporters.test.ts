@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -62,8 +63,25 @@ describe('junit reporter', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(8);
     expect(xml).toMatch(/<testsuite name="w1"[^>]*tests="4" failures="1" errors="0" skipped="1"/);
     expect(xml).toMatch(/<testsuite name="w3"[^>]*tests="1" failures="0" errors="1"/);
-    expect(xml).toContain('<failure message="swap is on: /dev/dm-1 (8.0 GiB)" type="fail"/>');
+    expect(xml).toMatch(/<failure message="swap is on: \/dev\/dm-1 \(8.0 GiB\)" type="fail"><!\[CDATA\[swap is on: \/dev\/dm-1 \(8.0 GiB\)\n\nFix: swapoff -a/);
+    expect(xml).toMatch(/<error message="host not reached: connect ECONNREFUSED 10.0.0.3:22" type="error"><!\[CDATA\[[^\]]*Fix: check sshd/);
     expect(xml).toMatch(/<testcase classname="kubecheck.node" name="node.selinux"[^>]*>\s*<system-out>\s*<!\[CDATA\[WARNING: SELinux is enforcing/);
+  });
+  it('validates against the Jenkins JUnit schema shape (no skipped attribute on <testsuites>)', () => {
+    const path = join(ROOT, '.vitest-junit.xml');
+    writeFileSync(path, junitReporter.render(SAMPLE));
+    try {
+      execFileSync('xmllint', ['--noout', '--schema', join(ROOT, 'fixtures/schemas/junit-jenkins.xsd'), path], { stdio: 'pipe' });
+    } finally {
+      rmSync(path, { force: true });
+    }
+    expect(junitReporter.render(SAMPLE)).toMatch(/^<\?xml[^>]*>\n<testsuites tests="8" failures="2" errors="1">/);
+  });
+  it('marks known failures as skipped under a baseline gate', () => {
+    const gated = { ...SAMPLE, baseline: { file: 'b.json', counts: {}, changes: [{ check: 'node.swap', target: 'w1', kind: 'known', before: 'fail' as const, after: 'fail' as const, message: 'x' }], addedTargets: [], removedTargets: [], regressed: false } };
+    const xml = junitReporter.render(gated);
+    expect(xml).toMatch(/<testcase classname="kubecheck.node" name="node.swap" time="0.002">\s*<skipped\/>\s*<system-out><!\[CDATA\[known failure, in the baseline: swap is on/);
+    expect(xml).toMatch(/<testsuite name="w1"[^>]*failures="0"/);
   });
   it('builds each report afresh (no state shared between reports)', () => {
     const once = junitReporter.render(SAMPLE);

@@ -1,0 +1,264 @@
+// A real Kubernetes control plane on this machine for cluster tests: etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler built from their Go modules (version-stamped, cached under
+// the user's cache dir, rebuilt only when missing), with KWOK making nodes and pods report as running.
+//
+//   node dist/scripts/controlplane.js build         # build (or find) the binaries
+//   node dist/scripts/controlplane.js up            # start a cluster, print the kubeconfig path
+//   node dist/scripts/controlplane.js down          # stop it and remove its state
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { $ } from 'zx';
+
+export const K8S_VERSION = process.env.KUBECHECK_K8S_VERSION ?? 'v1.33.13';
+export const ETCD_VERSION = process.env.KUBECHECK_ETCD_VERSION ?? 'v3.5.35';
+export const KWOK_VERSION = 'v0.8.0';
+const STAGING_VERSION = K8S_VERSION.replace(/^v1\./, 'v0.');
+
+const cacheRoot = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubecheck', 'controlplane');
+export const BIN_DIR = join(cacheRoot, `${K8S_VERSION}-etcd${ETCD_VERSION}-kwok${KWOK_VERSION}`, 'bin');
+export const CLUSTER_DIR = process.env.KUBECHECK_CLUSTER_DIR ?? '/tmp/kubecheck-cluster';
+
+const K8S_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubeadm'];
+export const BINARIES = [...K8S_COMMANDS, 'etcd', 'kwok'];
+
+const goEnv = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
+const sh = $({ verbose: false, quiet: true, env: goEnv, timeout: '120m' });
+
+function log(msg: string): void {
+  process.stderr.write(`[controlplane] ${msg}\n`);
+}
+
+/** The staging modules k8s.io/kubernetes replaces with ./staging/… (left out of its module zip). */
+async function stagingModules(): Promise<string[]> {
+  const info = JSON.parse((await sh`go mod download -json k8s.io/kubernetes@${K8S_VERSION}`).stdout) as { GoMod: string };
+  const gomod = readFileSync(info.GoMod, 'utf8');
+  return [...gomod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
+}
+
+async function buildKubernetes(): Promise<void> {
+  const work = join(cacheRoot, `wrapper-${K8S_VERSION}`);
+  mkdirSync(work, { recursive: true });
+  const staging = await stagingModules();
+  writeFileSync(join(work, 'go.mod'), [
+    'module kubecheck.local/controlplane',
+    '',
+    'go 1.24',
+    '',
+    `require k8s.io/kubernetes ${K8S_VERSION}`,
+    '',
+    'replace (',
+    ...staging.map((m) => `\t${m} => ${m} ${STAGING_VERSION}`),
+    ')',
+    '',
+  ].join('\n'));
+  const ldflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${K8S_VERSION}`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=${K8S_VERSION.split('.')[1]}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`])
+    .join(' ');
+  for (const cmd of K8S_COMMANDS) {
+    if (existsSync(join(BIN_DIR, cmd))) continue;
+    log(`building ${cmd} ${K8S_VERSION} (the first build takes a while)…`);
+    const started = Date.now();
+    await sh({ cwd: work })`go build -trimpath -ldflags ${`-s -w ${ldflags}`} -o ${join(BIN_DIR, cmd)} k8s.io/kubernetes/cmd/${cmd}`;
+    log(`built ${cmd} in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+}
+
+/**
+ * Builds a main package from a module that `go install pkg@version` refuses (its go.mod has replace
+ * directives): a throwaway wrapper module requires it, so its replaces are ignored and its requires used.
+ */
+async function buildFromWrapper(name: string, module: string, version: string, pkg: string): Promise<void> {
+  if (existsSync(join(BIN_DIR, name))) return;
+  log(`building ${name} (${module}@${version})…`);
+  const work = join(cacheRoot, `wrapper-${name}-${version}`);
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'go.mod'), `module kubecheck.local/${name}\n\ngo 1.24\n\nrequire ${module} ${version}\n`);
+  await sh({ cwd: work })`go build -trimpath -ldflags=-s -o ${join(BIN_DIR, name)} ${pkg}`;
+}
+
+/** Builds every binary that is missing from the cache; returns the folder that holds them. */
+export async function buildControlPlane(): Promise<string> {
+  mkdirSync(BIN_DIR, { recursive: true });
+  await buildFromWrapper('etcd', 'go.etcd.io/etcd/server/v3', ETCD_VERSION, 'go.etcd.io/etcd/server/v3');
+  await buildFromWrapper('kwok', 'sigs.k8s.io/kwok', KWOK_VERSION, 'sigs.k8s.io/kwok/cmd/kwok');
+  await buildKubernetes();
+  for (const b of BINARIES) if (!existsSync(join(BIN_DIR, b))) throw new Error(`${b} is missing after the build`);
+  return BIN_DIR;
+}
+
+// ---- Running a cluster ----
+
+export interface Cluster {
+  dir: string;
+  kubeconfig: string;
+  /** A kubeconfig of a user with no permissions but the ones given in tests. */
+  server: string;
+  pids: Record<string, number>;
+  ports: { apiserver: number; etcd: number; etcdPeer: number; controllerManager: number; scheduler: number };
+}
+
+const PORTS = { apiserver: 6443, etcd: 2379, etcdPeer: 2380, controllerManager: 10257, scheduler: 10259 };
+
+async function pki(dir: string): Promise<void> {
+  const p = join(dir, 'pki');
+  mkdirSync(p, { recursive: true });
+  const o = $({ quiet: true, cwd: p });
+  await o`openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj /CN=kubecheck-test-ca`;
+  writeFileSync(join(p, 'san.cnf'), '[ext]\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,IP:10.96.0.1\nextendedKeyUsage=serverAuth\n');
+  await o`openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj /CN=kube-apiserver`;
+  await o`openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 365 -extfile san.cnf -extensions ext`;
+  writeFileSync(join(p, 'client.cnf'), '[ext]\nextendedKeyUsage=clientAuth\n');
+  for (const [name, subj] of [['admin', '/O=system:masters/CN=kubernetes-admin'], ['controller-manager', '/CN=system:kube-controller-manager'], ['scheduler', '/CN=system:kube-scheduler'], ['kwok', '/O=system:masters/CN=kwok-controller'], ['restricted', '/CN=kubecheck-restricted']]) {
+    await o`openssl req -newkey rsa:2048 -nodes -keyout ${`${name}.key`} -out ${`${name}.csr`} -subj ${subj}`;
+    await o`openssl x509 -req -in ${`${name}.csr`} -CA ca.crt -CAkey ca.key -CAcreateserial -out ${`${name}.crt`} -days 365 -extfile client.cnf -extensions ext`;
+  }
+  await o`openssl genrsa -out sa.key 2048`;
+  await o`openssl rsa -in sa.key -pubout -out sa.pub`;
+}
+
+export function kubeconfigFor(dir: string, user: string): string {
+  const p = join(dir, 'pki');
+  const b64 = (f: string) => readFileSync(join(p, f)).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: kubecheck-test\n  cluster:\n    server: https://127.0.0.1:${PORTS.apiserver}\n    certificate-authority-data: ${b64('ca.crt')}`,
+    'users:',
+    `- name: ${user}\n  user:\n    client-certificate-data: ${b64(`${user}.crt`)}\n    client-key-data: ${b64(`${user}.key`)}`,
+    'contexts:',
+    `- name: ${user}@kubecheck-test\n  context:\n    cluster: kubecheck-test\n    user: ${user}`,
+    `current-context: ${user}@kubecheck-test`,
+    '',
+  ].join('\n');
+}
+
+function start(dir: string, name: string, bin: string, args: string[]): ChildProcess {
+  const out = openSync(join(dir, `${name}.log`), 'a');
+  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true });
+  child.unref();
+  writeFileSync(join(dir, `${name}.pid`), String(child.pid));
+  return child;
+}
+
+export function componentPid(dir: string, name: string): number | undefined {
+  const f = join(dir, `${name}.pid`);
+  return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+}
+
+async function waitFor(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not become ready within ${ms / 1000} s`);
+}
+
+const curl = $({ quiet: true, nothrow: true, timeout: '5s' });
+
+export const KWOK_STAGES = ['node-fast', 'pod-ready', 'pod-complete', 'pod-delete', 'node-heartbeat-with-lease'];
+
+/** Starts etcd, the apiserver, controller-manager, scheduler and kwok on 127.0.0.1. */
+export async function startCluster(options: { binDir?: string } = {}): Promise<Cluster> {
+  const bin = options.binDir ?? BIN_DIR;
+  for (const b of BINARIES) if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: run \`node dist/scripts/controlplane.js build\``);
+  await stopCluster();
+  const dir = CLUSTER_DIR;
+  mkdirSync(dir, { recursive: true });
+  await pki(dir);
+  const p = (f: string) => join(dir, 'pki', f);
+  for (const user of ['admin', 'controller-manager', 'scheduler', 'kwok', 'restricted']) writeFileSync(join(dir, `${user}.kubeconfig`), kubeconfigFor(dir, user));
+
+  start(dir, 'etcd', join(bin, 'etcd'), [
+    '--name=kubecheck', `--data-dir=${join(dir, 'etcd-data')}`,
+    `--listen-client-urls=http://127.0.0.1:${PORTS.etcd}`, `--advertise-client-urls=http://127.0.0.1:${PORTS.etcd}`,
+    `--listen-peer-urls=http://127.0.0.1:${PORTS.etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${PORTS.etcdPeer}`,
+    `--initial-cluster=kubecheck=http://127.0.0.1:${PORTS.etcdPeer}`, '--unsafe-no-fsync', '--quota-backend-bytes=8589934592',
+  ]);
+  await waitFor('etcd', 30_000, async () => (await curl`curl -s http://127.0.0.1:${PORTS.etcd}/health`).stdout.includes('"health":"true"'));
+
+  start(dir, 'kube-apiserver', join(bin, 'kube-apiserver'), [
+    `--etcd-servers=http://127.0.0.1:${PORTS.etcd}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.apiserver}`,
+    '--advertise-address=127.0.0.1', `--cert-dir=${join(dir, 'pki')}`,
+    `--tls-cert-file=${p('apiserver.crt')}`, `--tls-private-key-file=${p('apiserver.key')}`, `--client-ca-file=${p('ca.crt')}`,
+    `--service-account-key-file=${p('sa.pub')}`, `--service-account-signing-key-file=${p('sa.key')}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
+    '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true', '--enable-priority-and-fairness=false',
+    '--allow-privileged=true', '--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000',
+  ]);
+  await waitFor('kube-apiserver', 90_000, async () => (await curl`curl -sk --cacert ${p('ca.crt')} https://127.0.0.1:${PORTS.apiserver}/readyz`).stdout.trim() === 'ok');
+
+  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
+    `--kubeconfig=${join(dir, 'controller-manager.kubeconfig')}`, `--authentication-kubeconfig=${join(dir, 'controller-manager.kubeconfig')}`,
+    `--authorization-kubeconfig=${join(dir, 'controller-manager.kubeconfig')}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.controllerManager}`,
+    '--leader-elect=true', '--controllers=*,bootstrapsigner,tokencleaner', '--allocate-node-cidrs=true', '--cluster-cidr=10.244.0.0/16',
+    '--node-cidr-mask-size=24', '--service-cluster-ip-range=10.96.0.0/12', `--root-ca-file=${p('ca.crt')}`,
+    `--service-account-private-key-file=${p('sa.key')}`, `--cluster-signing-cert-file=${p('ca.crt')}`, `--cluster-signing-key-file=${p('ca.key')}`,
+    '--use-service-account-credentials=true', '--kube-api-qps=200', '--kube-api-burst=400',
+  ]);
+  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), [
+    `--kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, `--authentication-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`,
+    `--authorization-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--leader-elect=true',
+    '--kube-api-qps=200', '--kube-api-burst=400',
+  ]);
+  writeFileSync(join(dir, 'kwok.yaml'), kwokConfig());
+  start(dir, 'kwok', join(bin, 'kwok'), [
+    `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, `--config=${join(dir, 'kwok.yaml')}`,
+    '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    '--node-lease-duration-seconds=40', '--server-address=127.0.0.1:10247', '--cidr=10.0.0.1/24', '--node-ip=10.0.0.1',
+  ]);
+  const kc = join(dir, 'admin.kubeconfig');
+  await waitFor('controller-manager and scheduler leases', 90_000, async () => {
+    const out = await curl`curl -sk --cacert ${p('ca.crt')} --cert ${p('admin.crt')} --key ${p('admin.key')} https://127.0.0.1:${PORTS.apiserver}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases`;
+    return out.stdout.includes('"kube-controller-manager"') && out.stdout.includes('"kube-scheduler"');
+  });
+  const pids: Record<string, number> = {};
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) pids[name] = componentPid(dir, name) ?? 0;
+  return { dir, kubeconfig: kc, server: `https://127.0.0.1:${PORTS.apiserver}`, pids, ports: PORTS };
+}
+
+/** KWOK's Stages: nodes become Ready and renew their leases, pods become Running and Ready. */
+function kwokConfig(): string {
+  return readFileSync(join(import.meta.dirname, '..', '..', 'scripts', 'kwok-stages.yaml'), 'utf8');
+}
+
+/** Stops every component (by pid file, then by port as a fallback) and removes the cluster's state. */
+export async function stopCluster(): Promise<void> {
+  const dir = CLUSTER_DIR;
+  for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
+    const pid = existsSync(dir) ? componentPid(dir, name) : undefined;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export const randomToken = () => `${randomBytes(3).toString('hex')}.${randomBytes(8).toString('hex')}`;
+export const digest = (s: string) => createHash('sha256').update(s).digest('hex');
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [command] = process.argv.slice(2);
+  if (command === 'build') {
+    const started = Date.now();
+    const dir = await buildControlPlane();
+    console.log(`control plane binaries in ${dir} (${Math.round((Date.now() - started) / 1000)} s)`);
+  } else if (command === 'up') {
+    const cluster = await startCluster();
+    console.log(cluster.kubeconfig);
+  } else if (command === 'down') {
+    await stopCluster();
+    console.log('cluster stopped');
+  } else {
+    console.error('usage: controlplane.js build | up | down');
+    process.exitCode = 2;
+  }
+}
