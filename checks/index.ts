@@ -4,6 +4,15 @@ import { clockSkew } from './fleet/clock-skew.js';
 import { hostnameUnique } from './fleet/hostname-unique.js';
 import { macUnique } from './fleet/mac-unique.js';
 import { productUuidUnique } from './fleet/product-uuid-unique.js';
+import { apiserver } from './cluster/apiserver.js';
+import { controllerManager } from './cluster/controller-manager.js';
+import { coredns } from './cluster/coredns.js';
+import { etcd } from './cluster/etcd.js';
+import { kubeProxy } from './cluster/kube-proxy.js';
+import { nodes } from './cluster/nodes.js';
+import { scheduler } from './cluster/scheduler.js';
+import { systemPods } from './cluster/system-pods.js';
+import { bootstrap } from './token/bootstrap.js';
 import { certificates } from './node/certificates.js';
 import { firewall } from './node/firewall.js';
 import { kubelet } from './node/kubelet.js';
@@ -28,6 +37,15 @@ export const CHECKS: readonly Check[] = [
   macUnique,
   hostnameUnique,
   clockSkew,
+  apiserver,
+  etcd,
+  scheduler,
+  controllerManager,
+  nodes,
+  kubeProxy,
+  coredns,
+  systemPods,
+  bootstrap,
 ];
 
 const byId = new Map(CHECKS.map((c) => [c.id, c]));

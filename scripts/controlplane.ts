@@ -79,11 +79,26 @@ async function buildFromWrapper(name: string, module: string, version: string, p
   await sh({ cwd: work })`go build -trimpath -ldflags=-s -o ${join(BIN_DIR, name)} ${pkg}`;
 }
 
+const STAGES_FILE = join(BIN_DIR, '..', 'kwok-stages.yaml');
+
+/**
+ * KWOK run on its own has no built-in Stages: take the "fast" node and pod stages and the lease heartbeat
+ * from the KWOK module just downloaded, into the cache next to the binaries.
+ */
+async function collectKwokStages(): Promise<void> {
+  if (existsSync(STAGES_FILE)) return;
+  const modcache = (await sh`go env GOMODCACHE`).stdout.trim();
+  const root = join(modcache, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize', 'stage');
+  const files = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+  writeFileSync(STAGES_FILE, files.map((f) => readFileSync(join(root, f), 'utf8').trim()).join('\n---\n') + '\n');
+}
+
 /** Builds every binary that is missing from the cache; returns the folder that holds them. */
 export async function buildControlPlane(): Promise<string> {
   mkdirSync(BIN_DIR, { recursive: true });
   await buildFromWrapper('etcd', 'go.etcd.io/etcd/server/v3', ETCD_VERSION, 'go.etcd.io/etcd/server/v3');
   await buildFromWrapper('kwok', 'sigs.k8s.io/kwok', KWOK_VERSION, 'sigs.k8s.io/kwok/cmd/kwok');
+  await collectKwokStages();
   await buildKubernetes();
   for (const b of BINARIES) if (!existsSync(join(BIN_DIR, b))) throw new Error(`${b} is missing after the build`);
   return BIN_DIR;
@@ -137,11 +152,30 @@ export function kubeconfigFor(dir: string, user: string): string {
 }
 
 function start(dir: string, name: string, bin: string, args: string[]): ChildProcess {
+  writeFileSync(join(dir, `${name}.cmd.json`), JSON.stringify([bin, ...args]));
   const out = openSync(join(dir, `${name}.log`), 'a');
   const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true });
   child.unref();
   writeFileSync(join(dir, `${name}.pid`), String(child.pid));
   return child;
+}
+
+/** Stops one component (a fault for tests: the scheduler or controller-manager going down). */
+export function stopComponent(name: string, dir = CLUSTER_DIR): void {
+  const pid = componentPid(dir, name);
+  if (!pid) throw new Error(`${name} is not running`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  rmSync(join(dir, `${name}.pid`), { force: true });
+}
+
+/** Starts a component again with the command line it was first started with. */
+export function restartComponent(name: string, dir = CLUSTER_DIR): void {
+  const [bin, ...args] = JSON.parse(readFileSync(join(dir, `${name}.cmd.json`), 'utf8')) as string[];
+  start(dir, name, bin, args);
 }
 
 export function componentPid(dir: string, name: string): number | undefined {
@@ -166,6 +200,7 @@ export const KWOK_STAGES = ['node-fast', 'pod-ready', 'pod-complete', 'pod-delet
 export async function startCluster(options: { binDir?: string } = {}): Promise<Cluster> {
   const bin = options.binDir ?? BIN_DIR;
   for (const b of BINARIES) if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: run \`node dist/scripts/controlplane.js build\``);
+  if (!existsSync(STAGES_FILE)) await collectKwokStages();
   await stopCluster();
   const dir = CLUSTER_DIR;
   mkdirSync(dir, { recursive: true });
@@ -223,7 +258,7 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
 
 /** KWOK's Stages: nodes become Ready and renew their leases, pods become Running and Ready. */
 function kwokConfig(): string {
-  return readFileSync(join(import.meta.dirname, '..', '..', 'scripts', 'kwok-stages.yaml'), 'utf8');
+  return readFileSync(STAGES_FILE, 'utf8');
 }
 
 /** Stops every component (by pid file, then by port as a fallback) and removes the cluster's state. */

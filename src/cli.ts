@@ -7,7 +7,7 @@ import { createProgress } from '../reporters/progress.js';
 import { checkReportPaths, emitReports, type OutputOptions } from './cli/output.js';
 import { packageVersion } from './core/assets.js';
 import { InputError, formatProblem } from './core/errors.js';
-import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type FailOn, type HostTarget } from './core/runner.js';
+import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type ClusterSource, type FailOn, type HostTarget } from './core/runner.js';
 import type { Phase, Role, RunResult } from './core/types.js';
 import { compareRuns, loadReport } from './core/baseline.js';
 import { renderDiffJson, renderDiffJunit, renderDiffText } from '../reporters/diff.js';
@@ -19,6 +19,9 @@ import { SshConnector, type HostKeyPolicy } from './transports/ssh.js';
 import { promptSecret } from './cli/prompt.js';
 
 interface HostOptions {
+  kubeconfig?: string;
+  context?: string;
+  retries?: number;
   local?: boolean;
   inventory?: string;
   hosts?: string;
@@ -58,6 +61,17 @@ function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('--fail-on <level>', 'lowest status that fails the run').choices(['fail', 'warn']).default('fail'))
     .option('--baseline <file>', 'compare with a saved JSON report: fail only on what is new or got worse')
     .option('--save-baseline <file>', 'save this run\'s JSON report as the next baseline');
+}
+
+function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig for cluster checks (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--retries <n>', 'retry failing cluster and workload checks N times on fresh data (never host facts)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InputError([{ message: `--retries takes a whole number ≥ 0, not '${v}'` }]);
+      return n;
+    });
 }
 
 function addHostOptions(cmd: Command): Command {
@@ -120,12 +134,22 @@ async function hostsFrom(options: HostOptions): Promise<HostSource> {
   };
 }
 
+async function clusterFrom(options: HostOptions): Promise<ClusterSource> {
+  const { KubeApi } = await import('./k8s/api.js');
+  const { takeSnapshot } = await import('./k8s/snapshot.js');
+  const api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+  return { snapshot: (signal) => takeSnapshot(api, { signal }) };
+}
+
 async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
   const suite = loadSuite(resolveSuitePath(suiteRef));
   const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
   checkReportPaths(options);
   const baseline = options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
-  const source = await hostsFrom(options);
+  const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
+  const needsHosts = kinds.has('node') || kinds.has('fleet');
+  const cluster = kinds.has('cluster') ? await clusterFrom(options) : undefined;
+  const source = needsHosts ? await hostsFrom(options) : { hosts: [], close: async () => undefined };
   const hosts = source.hosts;
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
@@ -137,6 +161,8 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
       suite,
       entries,
       hosts,
+      ...(cluster ? { cluster } : {}),
+      ...(options.retries ? { retries: options.retries } : {}),
       ...(options.phase ? { phase: options.phase } : {}),
       ...(options.role ? { roles: [options.role] } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
@@ -170,7 +196,8 @@ function attachBaseline(run: RunResult, baseline: RunResult, file: string): void
 }
 
 function catalogue(): string {
-  const rows = CHECKS.map((c) => [c.id, c.area, c.kind === 'node' ? 'host facts' : 'all hosts\' facts', c.title]);
+  const needs = { node: 'host facts', fleet: 'all hosts\' facts', cluster: 'cluster API' } as const;
+  const rows = CHECKS.map((c) => [c.id, c.area, needs[c.kind], c.title]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['ID', 'AREA', 'NEEDS'][i].length));
   const fmt = (r: string[]) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ');
   return [fmt(['ID', 'AREA', 'NEEDS', 'TITLE']), ...rows.map(fmt)].join('\n') + '\n';
@@ -185,7 +212,7 @@ function explain(id: string): string {
   return [
     `${check.id} — ${check.title}`,
     '',
-    `Area: ${check.area}    Runs on: ${check.kind === 'node' ? 'each host (node collector facts)' : 'all hosts together (fleet)'}`,
+    `Area: ${check.area}    Runs on: ${{ node: 'each host (node collector facts)', fleet: 'all hosts together (fleet)', cluster: 'the cluster, through its API' }[check.kind]}`,
     '',
     'Why it matters:',
     `  ${check.why}`,
@@ -211,6 +238,9 @@ Examples:
   kubecheck preflight -i hosts.yaml --junit out.xml every host over SSH (kubespray/Ansible inventories too)
   kubecheck preflight --hosts root@10.0.0.1,root@10.0.0.2 --role worker
   kubecheck run suites/preflight-worker.yaml --local --only 'node.*' --junit report.xml
+  kubecheck smoke --kubeconfig ~/.kube/config --junit smoke.xml
+  kubecheck smoke --baseline last.json --save-baseline next.json   regression gate
+  kubecheck diff last.json next.json                what changed between two reports
   kubecheck list                                    the check catalogue
   kubecheck explain node.swap                       why a check matters and how to fix it
 
@@ -224,9 +254,16 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       setCode(await runCommand('preflight', options.suite ?? 'preflight', options, signal));
     });
 
-  addOutputOptions(addHostOptions(program.command('run')
+  addOutputOptions(addClusterOptions(program.command('smoke')
+    .description('check a cluster after install through its API (suites/smoke.yaml)')
+    .option('--suite <file>', 'another suite file instead of the built-in smoke')))
+    .action(async (options: RunCommandOptions & { suite?: string }) => {
+      setCode(await runCommand('smoke', options.suite ?? 'smoke', options, signal));
+    });
+
+  addOutputOptions(addClusterOptions(addHostOptions(program.command('run')
     .description('run any suite file (or a built-in suite by name: preflight, preflight-worker, …)')
-    .argument('<suite>', 'suite file or built-in suite name')))
+    .argument('<suite>', 'suite file or built-in suite name'))))
     .action(async (suite: string, options: RunCommandOptions) => {
       setCode(await runCommand('run', suite, options, signal));
     });

@@ -41,3 +41,21 @@ export function combine(findings: Finding[], whenEmpty: Finding): Finding {
     ...(remediations.length ? { remediation: remediations.join('\n') } : {}),
   };
 }
+
+/** The error finding for a list the API refused or could not serve, naming the missing permission. */
+export function listFailure(listed: { ok: false; detail: string; forbidden: boolean }, what: string): Finding {
+  return error(listed.forbidden
+    ? `permission denied: cannot ${what} (${listed.detail}); grant it with deploy/rbac/kubecheck-smoke.yaml`
+    : `cannot ${what}: ${listed.detail}`);
+}
+
+/** How long ago an RFC 3339 time was, in whole seconds. */
+export const ageSeconds = (time: string | undefined, now: Date): number | undefined =>
+  time ? Math.round((now.getTime() - Date.parse(time)) / 1000) : undefined;
+
+export function formatAge(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}

@@ -6,9 +6,11 @@ import { forEachLimited, InterruptedError, withTimeout } from './pool.js';
 import type { Suite, SuiteEntry } from '../suites/load.js';
 import type { Transport } from '../transports/types.js';
 import { TransportError } from '../transports/types.js';
+import type { ClusterSnapshot } from '../k8s/snapshot.js';
 import type {
   Check,
   CheckResult,
+  ClusterCheck,
   Finding,
   FleetCheck,
   FleetMember,
@@ -33,8 +35,16 @@ export type ProgressEvent =
   | { type: 'start'; targets: number; checks: number }
   | { type: 'target-done'; target: string; reached: boolean; failing: boolean; done: number; total: number };
 
+/** Where cluster checks get their snapshot (taken once per run; again only for --retries). */
+export interface ClusterSource {
+  snapshot(signal: AbortSignal): Promise<ClusterSnapshot>;
+}
+
 export interface RunOptions {
   command: string;
+  cluster?: ClusterSource;
+  /** Re-run failing cluster checks on a fresh snapshot up to this many times (never node facts). */
+  retries?: number;
   suite: Suite;
   /** The suite's entries after --only/--skip. */
   entries: SuiteEntry[];
@@ -194,8 +204,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     for (const [host, reason] of unreached) results.push(toResult(check.id, host, error(`host not reached: ${reason}`), 0));
   }
 
+  const clusterChecks = checks.filter((c): c is { entry: SuiteEntry; check: ClusterCheck } => c.check.kind === 'cluster');
+  let clusterReached: boolean | undefined;
+  if (clusterChecks.length && !options.signal.aborted) {
+    const outcome = await runClusterChecks(clusterChecks, options, now);
+    results.push(...outcome.results);
+    clusterReached = outcome.reached;
+  }
+
   const order = options.entries.map((e) => e.id);
   sortResults(results, order.length ? order : CHECKS.map((c) => c.id));
+  const total = options.hosts.length + (clusterReached === undefined ? 0 : 1);
+  const reached = options.hosts.length - unreached.size + (clusterReached ? 1 : 0);
   return {
     schemaVersion: 1,
     tool: { name: 'kubecheck', version: options.version },
@@ -207,8 +227,65 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     suite: options.suite.name,
     ...(options.parameters ? { parameters: options.parameters } : {}),
     ...(interrupted ? { interrupted: true } : {}),
-    targets: { total: options.hosts.length, reached: options.hosts.length - unreached.size },
+    targets: { total, reached },
   };
+}
+
+/** Cluster checks judge one snapshot; one finding becomes target `cluster`, a map one result per node. */
+function judgeCluster(check: ClusterCheck, params: Record<string, unknown>, snapshot: ClusterSnapshot, now: () => Date): CheckResult[] {
+  const started = performance.now();
+  let outcome: Finding | Map<string, Finding>;
+  try {
+    outcome = check.run(snapshot, { params, now: now() });
+  } catch (err: unknown) {
+    outcome = error(`the check crashed: ${reasonOf(err)}`);
+  }
+  const ms = Math.round(performance.now() - started);
+  if (outcome instanceof Map) return [...outcome].map(([target, f]) => toResult(check.id, target, f, ms));
+  return [toResult(check.id, 'cluster', outcome, ms)];
+}
+
+const isBad = (r: CheckResult) => r.status === 'fail' || r.status === 'error';
+
+async function runClusterChecks(
+  checks: { entry: SuiteEntry; check: ClusterCheck }[],
+  options: RunOptions,
+  now: () => Date,
+): Promise<{ results: CheckResult[]; reached: boolean }> {
+  const errorAll = (message: string) => checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
+  if (!options.cluster) return { results: errorAll('no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
+  const timeout = options.targetTimeoutMs ?? 60_000;
+  const take = () => withTimeout(options.cluster!.snapshot(options.signal), timeout, options.signal, 'reading the cluster');
+  let snapshot: ClusterSnapshot;
+  try {
+    snapshot = await take();
+  } catch (err: unknown) {
+    return { results: errorAll(`cluster not reached: ${reasonOf(err)}`), reached: false };
+  }
+  // Nothing answered at all: the API server is unreachable, not merely unhealthy.
+  if (!snapshot.version.ok && snapshot.version.reason === 'error' && !snapshot.nodes.ok && !snapshot.nodes.forbidden) {
+    return { results: errorAll(`cluster not reached: ${snapshot.version.detail}`), reached: false };
+  }
+  let results = checks.flatMap(({ entry, check }) => judgeCluster(check, entry.params, snapshot, now));
+  // Timing-dependent cluster results get more tries on a fresh snapshot; a pass on retry is marked flaky.
+  for (let attempt = 2; attempt <= (options.retries ?? 0) + 1 && results.some(isBad) && !options.signal.aborted; attempt++) {
+    const failing = new Set(results.filter(isBad).map((r) => r.check));
+    await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** (attempt - 2), 10_000)));
+    try {
+      snapshot = await take();
+    } catch {
+      continue;
+    }
+    const again = checks.filter(({ check }) => failing.has(check.id)).flatMap(({ entry, check }) => judgeCluster(check, entry.params, snapshot, now));
+    const byKey = new Map(again.map((r) => [`${r.check}\u0000${r.target}`, r]));
+    results = results.map((r) => {
+      if (!isBad(r)) return r;
+      const retried = byKey.get(`${r.check}\u0000${r.target}`);
+      if (!retried) return r;
+      return isBad(retried) ? { ...retried, attempts: attempt } : { ...retried, attempts: attempt, message: `${retried.message} (passed on attempt ${attempt}: flaky)` };
+    });
+  }
+  return { results, reached: true };
 }
 
 export type FailOn = 'fail' | 'warn';

@@ -123,4 +123,18 @@ export interface FleetCheck extends CheckBase {
   run(members: readonly FleetMember[], ctx: FleetContext): Map<string, Finding>;
 }
 
-export type Check = NodeCheck | FleetCheck;
+export interface ClusterContext {
+  params: Record<string, unknown>;
+  now: Date;
+}
+
+/**
+ * A cluster check judges the shared snapshot. It returns one finding (target `cluster`) or one per node
+ * (target = node name).
+ */
+export interface ClusterCheck extends CheckBase {
+  kind: 'cluster';
+  run(snapshot: import('../k8s/snapshot.js').ClusterSnapshot, ctx: ClusterContext): Finding | Map<string, Finding>;
+}
+
+export type Check = NodeCheck | FleetCheck | ClusterCheck;

@@ -1,0 +1,181 @@
+// Cluster access: kubeconfig (--kubeconfig, --context, KUBECONFIG, in-cluster) through client-node, and
+// plain HTTPS requests with its credentials. Lists are paginated and projected item by item, so a cluster
+// with 50,000 pods never sits in memory as full objects.
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { InputError } from '../core/errors.js';
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+/** A list that may have been denied: an `error` result names the missing permission. */
+export type Listed<T> = { ok: true; items: T[] } | { ok: false; detail: string; forbidden: boolean };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ConnectOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Per request. */
+  timeoutMs?: number;
+}
+
+/** Loads the kubeconfig like kubectl does; a bad file or unknown context is an input error (exit 2). */
+export async function loadKubeConfig(options: ConnectOptions): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const file = options.kubeconfig;
+  try {
+    if (file) {
+      if (!existsSync(file)) throw new InputError([{ file, message: 'the kubeconfig does not exist' }]);
+      kc.loadFromFile(file);
+    } else {
+      kc.loadFromDefault();
+    }
+  } catch (err: unknown) {
+    if (err instanceof InputError) throw err;
+    throw new InputError([{ file: file ?? process.env.KUBECONFIG ?? '~/.kube/config', message: `not a usable kubeconfig: ${(err as Error).message}` }]);
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      throw new InputError([{ message: `--context ${options.context}: no such context (have: ${kc.contexts.map((c) => c.name).join(', ') || 'none'})` }]);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new InputError([{ file: file ?? process.env.KUBECONFIG ?? '~/.kube/config', message: 'no cluster: the kubeconfig has no current context (use --context)' }]);
+  }
+  return kc;
+}
+
+export class KubeApi {
+  readonly server: URL;
+  /** How many list requests were made per resource path (benchmarks and tests check "listed once"). */
+  readonly listCalls = new Map<string, number>();
+
+  private constructor(
+    readonly kc: KubeConfig,
+    private readonly base: RequestOptions,
+    private readonly timeoutMs: number,
+  ) {
+    this.server = new URL(kc.getCurrentCluster()!.server);
+  }
+
+  static async connect(options: ConnectOptions): Promise<KubeApi> {
+    const kc = await loadKubeConfig(options);
+    const base: RequestOptions = {};
+    await kc.applyToHTTPSOptions(base);
+    return new KubeApi(kc, base, options.timeoutMs ?? 30_000);
+  }
+
+  /** Who the requests run as, for messages. */
+  get user(): string {
+    return this.kc.getCurrentUser()?.name ?? 'unknown user';
+  }
+
+  request(method: string, path: string, options: { signal?: AbortSignal; accept?: string; body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<ApiResponse> {
+    const url = new URL(path, this.server);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    return new Promise<ApiResponse>((resolve, reject) => {
+      const req = send(url, {
+        ...this.base,
+        method,
+        headers: {
+          ...(this.base.headers ?? {}),
+          Accept: options.accept ?? 'application/json',
+          ...(options.body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}),
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new ApiError(0, `${method} ${url.pathname} timed out after ${timeoutMs} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof ApiError) reject(err);
+        else if (err.name === 'AbortError') reject(new ApiError(0, 'interrupted'));
+        else reject(new ApiError(0, `cannot reach the API server ${this.server.origin}: ${err.code ?? err.message}`, err.code));
+      });
+      if (options.body !== undefined) req.write(options.body);
+      req.end();
+    });
+  }
+
+  /** GET returning parsed JSON; non-2xx becomes an ApiError carrying the server's message. */
+  async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.request('GET', path, signal ? { signal } : {});
+    return parseOrThrow<T>(res, `GET ${path}`);
+  }
+
+  async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown, signal?: AbortSignal, contentType?: string): Promise<T> {
+    const res = await this.request(method, path, {
+      ...(signal ? { signal } : {}),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(contentType ? { contentType } : {}),
+    });
+    return parseOrThrow<T>(res, `${method} ${path}`);
+  }
+
+  /**
+   * Lists a collection page by page (limit/continue), keeping only what `project` returns for each
+   * item. A 403 or 401 becomes a `Listed` failure, not an exception.
+   */
+  async list<T, P>(path: string, project: (item: T) => P, options: { pageSize?: number; signal?: AbortSignal; query?: Record<string, string> } = {}): Promise<Listed<P>> {
+    const items: P[] = [];
+    let cont = '';
+    this.listCalls.set(path, (this.listCalls.get(path) ?? 0) + 1);
+    do {
+      const q = new URLSearchParams({ ...(options.query ?? {}), limit: String(options.pageSize ?? 500) });
+      if (cont) q.set('continue', cont);
+      let page: { items?: T[]; metadata?: { continue?: string } };
+      try {
+        page = await this.getJson(`${path}?${q}`, options.signal);
+      } catch (err: unknown) {
+        if (err instanceof ApiError && (err.status === 403 || err.status === 401)) {
+          return { ok: false, forbidden: true, detail: err.message };
+        }
+        if (err instanceof ApiError && err.status === 410 && cont) {
+          // The continue token expired mid-list (etcd compaction): start over once, without pagination state.
+          cont = '';
+          items.length = 0;
+          continue;
+        }
+        return { ok: false, forbidden: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+      for (const item of page.items ?? []) items.push(project(item));
+      cont = page.metadata?.continue ?? '';
+    } while (cont);
+    return { ok: true, items };
+  }
+}
+
+function parseOrThrow<T>(res: ApiResponse, what: string): T {
+  if (res.status >= 200 && res.status < 300) return (res.body ? JSON.parse(res.body) : {}) as T;
+  let message = res.body.trim().slice(0, 300);
+  let reason: string | undefined;
+  try {
+    const status = JSON.parse(res.body) as { message?: string; reason?: string };
+    message = status.message ?? message;
+    reason = status.reason;
+  } catch {
+    // not a Status object: keep the text
+  }
+  const hint = res.status === 401 ? ' (the credentials were rejected)' : '';
+  throw new ApiError(res.status, `${what}: HTTP ${res.status}: ${message}${hint}`, reason);
+}
