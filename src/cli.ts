@@ -52,6 +52,8 @@ const positiveInt = (flag: string) => (value: string) => {
 
 function addOutputOptions(cmd: Command): Command {
   return cmd
+    .option('--only <ids>', 'run only these checks (ids or globs, comma-separated)', list)
+    .option('--skip <ids>', 'skip these checks (ids or globs, comma-separated)', list)
     .option('--json <file>', 'write the JSON report to FILE')
     .option('--junit <file>', 'write the JUnit XML report to FILE')
     .addOption(new Option('-o, --output <format>', 'what to print on stdout').choices(['text', 'json', 'junit']).default('text'))
@@ -88,8 +90,6 @@ function addHostOptions(cmd: Command): Command {
     .option('--connect-timeout <seconds>', 'SSH connect timeout (default 10)', positiveInt('--connect-timeout'))
     .addOption(new Option('--role <role>', 'judge the hosts as this role').choices(['control-plane', 'worker', 'etcd']))
     .addOption(new Option('--phase <phase>', 'pre-install (ports must be free) or post-install (ports held by their components)').choices(['pre', 'post']))
-    .option('--only <ids>', 'run only these checks (ids or globs, comma-separated)', list)
-    .option('--skip <ids>', 'skip these checks (ids or globs, comma-separated)', list)
     .option('--concurrency <n>', `hosts checked at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'))
     .option('--timeout <seconds>', 'time for one host to connect and report (default 60)', positiveInt('--timeout'));
 }

@@ -120,3 +120,30 @@ describe('runSuite', () => {
     expect(exitCodeOf(r, 'warn')).toBe(1);
   });
 });
+
+describe('cluster checks in the runner', () => {
+  const clusterSuite = parseSuite('name: c\nchecks: [cluster.scheduler, cluster.etcd]\n', 'c.yaml');
+  it('retries failing cluster checks on a fresh snapshot and marks a pass on retry as flaky', async () => {
+    const { recordedSnapshot, RECORDED_AT } = await import('./cluster-snapshot.js');
+    const stale = recordedSnapshot();
+    const fresh = recordedSnapshot();
+    const snapshots = [stale, fresh];
+    let taken = 0;
+    // The first snapshot is judged 2 minutes later than it was taken: its scheduler lease looks stale.
+    const clock = [new Date(RECORDED_AT.getTime() + 120_000), RECORDED_AT];
+    const run = await runSuite({
+      command: 'smoke', suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal,
+      cluster: { snapshot: async () => snapshots[taken++] }, retries: 2, now: () => clock[Math.max(0, Math.min(taken - 1, 1))],
+    });
+    expect(taken).toBe(2);
+    const sched = run.results.find((r) => r.check === 'cluster.scheduler')!;
+    expect(sched).toMatchObject({ status: 'pass', attempts: 2, message: expect.stringMatching(/\(passed on attempt 2: flaky\)$/) });
+    expect(run.results.find((r) => r.check === 'cluster.etcd')?.attempts).toBeUndefined();
+    expect(run.targets).toEqual({ total: 1, reached: 1 });
+  });
+  it('without a cluster source, reports an error for each cluster check', async () => {
+    const run = await runSuite({ command: 'smoke', suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal });
+    expect(run.results.map((r) => `${r.check} ${r.target} ${r.status}`)).toEqual(['cluster.scheduler cluster error', 'cluster.etcd cluster error']);
+    expect(exitCodeOf(run)).toBe(3);
+  });
+});
