@@ -13,6 +13,12 @@ import { nodes } from './cluster/nodes.js';
 import { scheduler } from './cluster/scheduler.js';
 import { systemPods } from './cluster/system-pods.js';
 import { bootstrap } from './token/bootstrap.js';
+import { cni0 } from './cni/cni0.js';
+import { config as cniConfig } from './cni/config.js';
+import { flannelDaemonset } from './cni/flannel-daemonset.js';
+import { flannelPlugin } from './cni/flannel-plugin.js';
+import { flannelSubnet } from './cni/flannel-subnet.js';
+import { flannelVxlan } from './cni/flannel-vxlan.js';
 import { certificates } from './node/certificates.js';
 import { firewall } from './node/firewall.js';
 import { kubelet } from './node/kubelet.js';
@@ -37,6 +43,11 @@ export const CHECKS: readonly Check[] = [
   macUnique,
   hostnameUnique,
   clockSkew,
+  flannelPlugin,
+  cniConfig,
+  flannelSubnet,
+  cni0,
+  flannelVxlan,
   apiserver,
   etcd,
   scheduler,
@@ -46,6 +57,7 @@ export const CHECKS: readonly Check[] = [
   coredns,
   systemPods,
   bootstrap,
+  flannelDaemonset,
 ];
 
 const byId = new Map(CHECKS.map((c) => [c.id, c]));

@@ -131,6 +131,8 @@ async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string): Prom
     mkdirSync(join(d, sub), { recursive: true });
   }
   writeFileSync(join(d, 'product_uuid'), `${uuid}\n`);
+  // The base CNI plugins a kubeadm install brings (kubernetes-cni); flannel's own arrives with its DaemonSet.
+  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) writeFileSync(join(d, 'opt-cni-bin', plugin), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   writeFileSync(join(d, 'swaps'), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
   writeFileSync(join(d, 'fstab'), '# test host fstab\nUUID=0000 / ext4 defaults 0 1\n');
   writeFileSync(join(d, 'hosts'), `127.0.0.1 localhost\n${h.ip} ${h.name}\n`);
@@ -281,6 +283,30 @@ export async function setHostname(h: TestHost, name: string): Promise<void> {
 
 export async function setSysctl(h: TestHost, key: string, value: string): Promise<void> {
   await sh`ip netns exec ${h.netns} sysctl -qw ${`${key}=${value}`}`;
+}
+
+/** Adds a Linux bridge (e.g. cni0) with an address, as the bridge CNI plugin leaves it. */
+export async function addBridge(h: TestHost, name: string, cidr?: string): Promise<void> {
+  await sh`ip -n ${h.netns} link add ${name} type bridge`;
+  if (cidr) await sh`ip -n ${h.netns} addr add ${cidr} dev ${name}`;
+  await sh`ip -n ${h.netns} link set ${name} up`;
+}
+
+/** Adds flannel's VXLAN link (flannel.1, VNI 1, UDP 8472) on eth0. */
+export async function addVxlan(h: TestHost, cidr: string): Promise<void> {
+  await sh`ip -n ${h.netns} link add flannel.1 type vxlan id 1 dev eth0 dstport 8472 nolearning`;
+  await sh`ip -n ${h.netns} addr add ${cidr} dev flannel.1`;
+  await sh`ip -n ${h.netns} link set flannel.1 up`;
+}
+
+/** A host as a working flannel node leaves it: plugins, conflist, subnet.env, cni0 and flannel.1. */
+export async function makeFlannelNode(h: TestHost, subnet: string): Promise<void> {
+  setFile(h, 'opt-cni-bin/flannel', '#!/bin/sh\nexit 0\n', 0o755);
+  setFile(h, 'etc-cni-net.d/10-flannel.conflist', JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }, null, 2));
+  const [a, b, c] = subnet.split('.');
+  setFile(h, 'run-flannel/subnet.env', `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${subnet}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`);
+  await addBridge(h, 'cni0', `${subnet}/24`);
+  await addVxlan(h, `${a}.${b}.${c}.0/32`);
 }
 
 /** Adds a second NIC with the given MAC: a veth whose peer stays unattached on this machine. */

@@ -16,6 +16,8 @@ import { loadSuite, resolveSuitePath, selectChecks } from './suites/load.js';
 import { hostsFromList, limitHosts, loadInventory, type Inventory } from './inventory/load.js';
 import { LocalTransport } from './transports/local.js';
 import { SshConnector, type HostKeyPolicy } from './transports/ssh.js';
+import { FIXES } from './fixes/fixes.js';
+import { runFix } from './fixes/run.js';
 import { promptSecret } from './cli/prompt.js';
 
 interface HostOptions {
@@ -241,6 +243,8 @@ Examples:
   kubecheck smoke --kubeconfig ~/.kube/config --junit smoke.xml
   kubecheck smoke --baseline last.json --save-baseline next.json   regression gate
   kubecheck diff last.json next.json                what changed between two reports
+  kubecheck fix cni0 --node w2 -i hosts.yaml        show the cleanup a stale cni0 needs (dry run)
+  kubecheck fix cni0 --node w2 -i hosts.yaml --apply   … and run it, then check again
   kubecheck list                                    the check catalogue
   kubecheck explain node.swap                       why a check matters and how to fix it
 
@@ -285,6 +289,45 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       process.stdout.write(options.output === 'json' ? json : options.output === 'junit' ? renderDiffJunit(cmp) : renderDiffText(cmp, `kubecheck diff ${oldFile} → ${newFile}`));
       setCode(cmp.regressed ? 1 : 0);
     });
+
+  const fixCmd = program.command('fix')
+    .description('repair what a check found on one host: dry run by default, --apply to change it')
+    .argument('<what>', `the fix: ${FIXES.map((f) => f.name).join(', ')}`)
+    .option('--node <name>', 'the host to fix (its name in the inventory or --hosts)')
+    .option('--from <dir>', 'flannel-plugin: a folder on this machine holding the plugin binaries')
+    .option('--apply', 'run the commands (after asking, unless --yes)')
+    .option('-y, --yes', 'do not ask before applying')
+    .addHelpText('after', `\nFixes:\n${FIXES.map((f) => `  ${f.name.padEnd(15)} ${f.summary} (fixes ${f.check})`).join('\n')}`);
+  addHostOptions(fixCmd).action(async (what: string, options: HostOptions & { node?: string; from?: string; apply?: boolean; yes?: boolean }) => {
+    const fix = FIXES.find((f) => f.name === what);
+    if (!fix) throw new InputError([{ message: `unknown fix '${what}' (have: ${FIXES.map((f) => f.name).join(', ')})` }]);
+    const source = await hostsFrom({ ...options, ...(options.node ? { limit: [options.node] } : {}) });
+    try {
+      if (source.hosts.length !== 1) throw new InputError([{ message: `a fix runs on one host: pick it with --node (hosts: ${source.hosts.map((h) => h.name).join(', ')})` }]);
+      const confirm = async (question: string) => {
+        if (options.yes) return true;
+        if (!process.stdin.isTTY) throw new InputError([{ message: '--apply without a terminal to confirm on: add --yes' }]);
+        const { createInterface } = await import('node:readline/promises');
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+        } finally {
+          rl.close();
+        }
+      };
+      const result = await runFix(fix, source.hosts[0], {
+        apply: options.apply === true,
+        ...(options.from ? { from: options.from } : {}),
+        confirm,
+        out: (line) => process.stdout.write(`${line}\n`),
+        signal,
+        timeoutMs: (options.timeout ?? 120) * 1000,
+      });
+      setCode(result.outcome === 'still-failing' ? 1 : 0);
+    } finally {
+      await source.close();
+    }
+  });
 
   program.command('list')
     .description('list the check catalogue')

@@ -134,6 +134,11 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   let done = 0;
   options.onProgress?.({ type: 'start', targets: options.hosts.length, checks: checks.length });
 
+  const clusterChecks = checks.filter((c): c is { entry: SuiteEntry; check: ClusterCheck } => c.check.kind === 'cluster');
+  // One snapshot per run, taken first: cluster checks judge it and host checks learn each node's podCIDRs.
+  const first = options.cluster && (clusterChecks.length || nodeChecks.length) ? await snapshotOnce(options) : undefined;
+  const podCIDRs = new Map<string, string[]>(first?.snapshot?.nodes.ok ? first.snapshot.nodes.items.map((n) => [n.name, n.podCIDRs]) : []);
+
   const needsFacts = nodeChecks.length + fleetChecks.length > 0;
   await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
     let facts: NodeFacts | undefined;
@@ -162,7 +167,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         hostResults.push(toResult(check.id, host.name, error(`host not reached: ${unreached.get(host.name)}`), 0));
         continue;
       }
-      const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now() };
+      const cidrs = podCIDRs.get(host.name);
+      const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}) };
       const f = facts;
       hostResults.push(judge(() => check.run(f, ctx), check.id, host.name));
     }
@@ -204,10 +210,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     for (const [host, reason] of unreached) results.push(toResult(check.id, host, error(`host not reached: ${reason}`), 0));
   }
 
-  const clusterChecks = checks.filter((c): c is { entry: SuiteEntry; check: ClusterCheck } => c.check.kind === 'cluster');
   let clusterReached: boolean | undefined;
   if (clusterChecks.length && !options.signal.aborted) {
-    const outcome = await runClusterChecks(clusterChecks, options, now);
+    const outcome = await runClusterChecks(clusterChecks, options, now, first);
     results.push(...outcome.results);
     clusterReached = outcome.reached;
   }
@@ -247,25 +252,35 @@ function judgeCluster(check: ClusterCheck, params: Record<string, unknown>, snap
 
 const isBad = (r: CheckResult) => r.status === 'fail' || r.status === 'error';
 
+/** Takes the cluster snapshot with the run's timeout; an API server that answers nothing is "not reached". */
+async function snapshotOnce(options: RunOptions): Promise<{ snapshot?: ClusterSnapshot; unreachable?: string }> {
+  const timeout = options.targetTimeoutMs ?? 60_000;
+  try {
+    const snapshot = await withTimeout(options.cluster!.snapshot(options.signal), timeout, options.signal, 'reading the cluster');
+    if (!snapshot.version.ok && snapshot.version.reason === 'error' && !snapshot.nodes.ok && !snapshot.nodes.forbidden) {
+      return { unreachable: snapshot.version.detail };
+    }
+    return { snapshot };
+  } catch (err: unknown) {
+    return { unreachable: reasonOf(err) };
+  }
+}
+
 async function runClusterChecks(
   checks: { entry: SuiteEntry; check: ClusterCheck }[],
   options: RunOptions,
   now: () => Date,
+  first: { snapshot?: ClusterSnapshot; unreachable?: string } | undefined,
 ): Promise<{ results: CheckResult[]; reached: boolean }> {
   const errorAll = (message: string) => checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
-  if (!options.cluster) return { results: errorAll('no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
-  const timeout = options.targetTimeoutMs ?? 60_000;
-  const take = () => withTimeout(options.cluster!.snapshot(options.signal), timeout, options.signal, 'reading the cluster');
-  let snapshot: ClusterSnapshot;
-  try {
-    snapshot = await take();
-  } catch (err: unknown) {
-    return { results: errorAll(`cluster not reached: ${reasonOf(err)}`), reached: false };
-  }
-  // Nothing answered at all: the API server is unreachable, not merely unhealthy.
-  if (!snapshot.version.ok && snapshot.version.reason === 'error' && !snapshot.nodes.ok && !snapshot.nodes.forbidden) {
-    return { results: errorAll(`cluster not reached: ${snapshot.version.detail}`), reached: false };
-  }
+  if (!options.cluster || !first) return { results: errorAll('no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
+  if (!first.snapshot) return { results: errorAll(`cluster not reached: ${first.unreachable}`), reached: false };
+  let snapshot = first.snapshot;
+  const take = async () => {
+    const again = await snapshotOnce(options);
+    if (!again.snapshot) throw new Error(again.unreachable);
+    return again.snapshot;
+  };
   let results = checks.flatMap(({ entry, check }) => judgeCluster(check, entry.params, snapshot, now));
   // Timing-dependent cluster results get more tries on a fresh snapshot; a pass on retry is marked flaky.
   for (let attempt = 2; attempt <= (options.retries ?? 0) + 1 && results.some(isBad) && !options.signal.aborted; attempt++) {

@@ -98,6 +98,8 @@ export interface HostContext {
   phase: Phase;
   params: Record<string, unknown>;
   now: Date;
+  /** The node's podCIDRs from the cluster, when a cluster was given too (doctor, run with both). */
+  podCIDRs?: string[];
 }
 
 export interface NodeCheck extends CheckBase {

@@ -23,7 +23,7 @@ meta() {
   while read a b c; do [ "$a" = MemTotal: ] && echo "memkib=$b"; done < /proc/meminfo
   return 0
 }
-ipaddr() { need ip || return 127; ip -j addr show; }
+ipaddr() { need ip || return 127; ip -d -j addr show; }
 sysnet() { for d in /sys/class/net/*; do [ -e "$d" ] || continue; a=; read a < "$d/address" 2>/dev/null; printf '%s %s\n' "${d##*/}" "${a:--}"; done; }
 listen() { need ss || return 127; ss -Htuxlnp 2>/dev/null || ss -tuxlnp; }
 listenproc() { for f in tcp tcp6 udp udp6; do [ -r /proc/net/$f ] && { echo "== $f"; show /proc/net/$f; }; done; return 0; }

@@ -1,0 +1,45 @@
+import type { NodeCheck } from '../../src/core/types.js';
+import { fail, pass, skip } from '../../src/core/findings.js';
+import { cidrContains, parseCidr, parseIp } from '../../src/core/cidr.js';
+
+export const cni0: NodeCheck = {
+  kind: 'node',
+  id: 'cni.cni0',
+  title: 'cni0 carries an address inside the node\'s flannel subnet',
+  area: 'cni',
+  why:
+    'The bridge plugin gives cni0 the first address of the node\'s flannel subnet. After a kubeadm reset and ' +
+    're-join the node gets a new subnet but the old cni0 keeps its address, and every pod fails with ' +
+    '"failed to set bridge addr: \\"cni0\\" already has an IP address different from …".',
+  remediation: 'kubecheck fix cni0 --node NODE',
+  run(facts, ctx) {
+    if (!facts.links.ok) return skip(`network links unknown: ${facts.links.detail}`);
+    const cni0Link = facts.links.value.find((l) => l.name === 'cni0');
+    const flannel1 = facts.links.value.find((l) => l.name === 'flannel.1');
+    const fix = `kubecheck fix cni0 --node ${ctx.host}`;
+    const addrs = (cni0Link?.addresses ?? []).filter((a) => a.family === 'inet');
+    const evidence = {
+      links: facts.links.value.filter((l) => l.name === 'cni0' || l.name === 'flannel.1').map((l) => `${l.name}: ${l.addresses.map((a) => `${a.address}/${a.prefix}`).join(', ') || 'no address'}`).join('\n') || 'no cni0, no flannel.1',
+      ...(facts.cni.subnetEnv.ok ? { '/run/flannel/subnet.env': `FLANNEL_SUBNET=${facts.cni.subnetEnv.value.FLANNEL_SUBNET ?? ''}` } : {}),
+    };
+    if (ctx.phase === 'pre') {
+      if (cni0Link || flannel1) {
+        return fail(`leftover ${[cni0Link && 'cni0', flannel1 && 'flannel.1'].filter(Boolean).join(' and ')} from an earlier cluster: after joining, the new subnet will clash with it`, { evidence, remediation: fix });
+      }
+      return pass('no leftover cni0 or flannel.1');
+    }
+    if (!cni0Link) return pass('no cni0 yet (created with the first pod on this node)', { evidence });
+    const subnetText = facts.cni.subnetEnv.ok ? facts.cni.subnetEnv.value.FLANNEL_SUBNET : undefined;
+    const subnet = subnetText ? parseCidr(subnetText) : null;
+    if (!subnet) return skip('no flannel subnet to compare cni0 with (see cni.flannel-subnet)', { evidence });
+    const outside = addrs.filter((a) => {
+      const ip = parseIp(a.address);
+      return !ip || !cidrContains(subnet, ip);
+    });
+    if (outside.length) {
+      const have = outside.map((a) => `${a.address}/${a.prefix}`).join(', ');
+      return fail(`cni0 has ${have} but this node's flannel subnet is ${subnetText}: cni0 already has an IP address different from ${subnetText}`, { evidence, remediation: fix });
+    }
+    return pass(addrs.length ? `cni0 ${addrs.map((a) => `${a.address}/${a.prefix}`).join(', ')} is inside ${subnetText}` : 'cni0 has no address yet', { evidence });
+  },
+};

@@ -1,0 +1,60 @@
+import type { NodeCheck } from '../../src/core/types.js';
+import { fail, pass, unreadable, warn } from '../../src/core/findings.js';
+
+interface ConfList {
+  name?: string;
+  type?: string;
+  plugins?: { type?: string }[];
+}
+
+export const config: NodeCheck = {
+  kind: 'node',
+  id: 'cni.config',
+  title: 'A valid CNI network configuration, flannel\'s first',
+  area: 'cni',
+  why:
+    'Until /etc/cni/net.d holds a valid conflist the kubelet reports "cni config uninitialized" / "no ' +
+    'networks found in /etc/cni/net.d" and the node stays NotReady. The runtime uses the first file in ' +
+    'name order, so a leftover config sorting before 10-flannel.conflist silently wins.',
+  remediation: 'kubectl -n kube-flannel rollout restart ds kube-flannel-ds   # its init container writes /etc/cni/net.d/10-flannel.conflist',
+  params: {
+    type: 'object',
+    properties: { plugin: { type: 'string', description: 'the CNI plugin the first config must use (default flannel)' } },
+    additionalProperties: false,
+  },
+  run(facts, ctx) {
+    const plugin = typeof ctx.params.plugin === 'string' ? ctx.params.plugin : 'flannel';
+    const configs = facts.cni.configs;
+    if (!configs.ok) {
+      if (configs.reason === 'missing') {
+        return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('/etc/cni/net.d does not exist: cni config uninitialized');
+      }
+      return unreadable(configs, '/etc/cni/net.d');
+    }
+    const files = configs.value.filter((c) => /\.(conflist|conf|json)$/.test(c.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const evidence = { '/etc/cni/net.d': configs.value.map((c) => `==> ${c.name}\n${c.content.slice(0, 1000)}`).join('\n') };
+    if (files.length === 0) {
+      return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('no networks found in /etc/cni/net.d: cni config uninitialized', { evidence });
+    }
+    const parsed = files.map((f) => {
+      try {
+        const c = JSON.parse(f.content) as ConfList;
+        const types = c.plugins ? c.plugins.map((p) => p.type ?? '?') : c.type ? [c.type] : [];
+        return { name: f.name, ok: types.length > 0 && (f.name.endsWith('.conflist') ? Array.isArray(c.plugins) : true), types };
+      } catch {
+        return { name: f.name, ok: false, types: [] as string[] };
+      }
+    });
+    const first = parsed.find((p) => p.ok);
+    const broken = parsed.filter((p) => !p.ok).map((p) => p.name);
+    if (!first) return fail(`no valid CNI config in /etc/cni/net.d (not parsable: ${broken.join(', ')})`, { evidence });
+    if (!first.types.includes(plugin)) {
+      return (ctx.phase === 'pre' ? warn : fail)(`the runtime uses ${first.name} (${first.types.join(' → ')}), not a ${plugin} config: remove the leftover file`, {
+        evidence,
+        remediation: `mv /etc/cni/net.d/${first.name} /root/   # then restart the runtime`,
+      });
+    }
+    if (broken.length) return warn(`${first.name} is used; not parsable: ${broken.join(', ')}`, { evidence });
+    return pass(`${first.name} (${first.types.join(' → ')})`, { evidence });
+  },
+};

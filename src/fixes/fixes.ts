@@ -1,0 +1,126 @@
+// Guided fixes: each names the check it repairs, explains why, and builds the exact commands from the
+// host's facts. Nothing runs without --apply; a fix refuses when its check already passes.
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeFacts } from '../core/facts.js';
+import type { Phase } from '../core/types.js';
+import { BASE_PLUGINS } from '../../checks/cni/flannel-plugin.js';
+
+export interface FixPlan {
+  why: string;
+  /** Shell commands, shown as they are and run in this order with `set -e`. */
+  commands: string[];
+  /** Extra text sent with the script but not shown in full (a binary being installed). */
+  payload?: string;
+  /** Things the fix cannot do on this host, said after it runs. */
+  notes: string[];
+}
+
+export interface Fix {
+  name: string;
+  check: string;
+  summary: string;
+  /** The phase to judge the check in (cni0 compares with subnet.env only once flannel ran). */
+  phase(facts: NodeFacts): Phase;
+  plan(facts: NodeFacts, options: { from?: string }): FixPlan | { refuse: string };
+}
+
+const running = (facts: NodeFacts, ...names: string[]) => facts.processes.some((p) => names.includes(p.comm));
+
+function restarts(facts: NodeFacts): { commands: string[]; notes: string[] } {
+  const commands: string[] = [];
+  const notes: string[] = [];
+  const runtime = facts.runtimeSockets.some((s) => s.path.includes('crio')) ? 'crio' : 'containerd';
+  const units = [
+    ...(running(facts, 'containerd', 'crio') || facts.services[runtime] === 'active' ? [runtime] : []),
+    ...(running(facts, 'kubelet') || facts.services.kubelet === 'active' ? ['kubelet'] : []),
+  ];
+  if (units.length === 0) return { commands, notes };
+  if (facts.init === 'systemd') commands.push(`systemctl restart ${units.join(' ')}`);
+  else notes.push(`this host does not run systemd: restart ${units.join(' and ')} yourself`);
+  return { commands, notes };
+}
+
+export const cni0Fix: Fix = {
+  name: 'cni0',
+  check: 'cni.cni0',
+  summary: 'delete a stale cni0 bridge and flannel.1, clear CNI network state, restart the runtime and kubelet',
+  phase: (facts) => (facts.cni.subnetEnv.ok ? 'post' : 'pre'),
+  plan(facts) {
+    const links = facts.links.ok ? facts.links.value.map((l) => l.name) : [];
+    const commands: string[] = [];
+    for (const link of ['cni0', 'flannel.1']) {
+      if (links.includes(link)) commands.push(`ip link set ${link} down`, `ip link delete ${link}`);
+    }
+    commands.push('rm -rf /var/lib/cni/*');
+    const r = restarts(facts);
+    return {
+      why: 'cni0 keeps the address of an earlier flannel subnet; the bridge plugin refuses to reuse it, so every new pod fails. ' +
+        'Deleting cni0 and flannel.1 and the CNI state lets the plugin and flanneld recreate them for the current subnet.',
+      commands: [...commands, ...r.commands],
+      notes: r.notes,
+    };
+  },
+};
+
+export const flannelPluginFix: Fix = {
+  name: 'flannel-plugin',
+  check: 'cni.flannel-plugin',
+  summary: 'install the flannel CNI plugin (and missing base plugins) from a local folder, or make them executable',
+  phase: () => 'post',
+  plan(facts, { from }) {
+    const present = facts.cni.binaries.ok ? facts.cni.binaries.value : [];
+    const byName = new Map(present.map((b) => [b.name, b]));
+    const wanted = ['flannel', ...BASE_PLUGINS];
+    const missing = wanted.filter((p) => !byName.has(p));
+    const notExec = wanted.filter((p) => byName.has(p) && !byName.get(p)!.executable);
+    const commands: string[] = [];
+    const payload: string[] = [];
+    if (notExec.length) commands.push(`chmod 755 ${notExec.map((p) => `/opt/cni/bin/${p}`).join(' ')}`);
+    if (missing.length) {
+      if (!from) return { refuse: `missing in /opt/cni/bin: ${missing.join(', ')}; give --from DIR, a folder on this machine with those plugin binaries (from the flannel-io/cni-plugin and containernetworking/plugins releases)` };
+      const unavailable = missing.filter((p) => !existsSync(join(from, p)) || !statSync(join(from, p)).isFile());
+      if (unavailable.length) return { refuse: `--from ${from} has no ${unavailable.join(', ')}` };
+      commands.push('mkdir -p /opt/cni/bin');
+      for (const p of missing) {
+        const data = readFileSync(join(from, p)).toString('base64');
+        commands.push(`install ${join(from, p)} (${Math.round(data.length * 0.75 / 1024)} KiB) as /opt/cni/bin/${p}, mode 755`);
+        payload.push(`base64 -d > /opt/cni/bin/.${p}.kubecheck <<'KUBECHECK_EOF'\n${data.replace(/(.{76})/g, '$1\n')}\nKUBECHECK_EOF\nchmod 755 /opt/cni/bin/.${p}.kubecheck && mv -f /opt/cni/bin/.${p}.kubecheck /opt/cni/bin/${p}`);
+      }
+    }
+    return {
+      why: 'the runtime runs /opt/cni/bin/flannel for every pod sandbox; without it (or without the exec bit) pods stay in ContainerCreating.',
+      commands,
+      ...(payload.length ? { payload: payload.join('\n') } : {}),
+      notes: [],
+    };
+  },
+};
+
+export const swapFix: Fix = {
+  name: 'swap',
+  check: 'node.swap',
+  summary: 'turn swap off now and comment out the swap lines of /etc/fstab',
+  phase: () => 'pre',
+  plan(facts) {
+    const active = facts.swaps.ok && facts.swaps.value.length > 0;
+    const fstab = facts.fstabSwap.ok && facts.fstabSwap.value.length > 0;
+    return {
+      why: 'the kubelet refuses to run with swap on, and an uncommented swap line in /etc/fstab turns it back on at boot.',
+      commands: [
+        ...(active ? ['swapoff -a'] : []),
+        // Written in place (not sed -i's rename) so a bind-mounted or immutable-path fstab works; a backup stays.
+        ...(fstab ? ['cp /etc/fstab /etc/fstab.kubecheck.bak', "sed '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#/' /etc/fstab.kubecheck.bak > /etc/fstab"] : []),
+      ],
+      notes: [],
+    };
+  },
+};
+
+export const FIXES: readonly Fix[] = [cni0Fix, flannelPluginFix, swapFix];
+
+/** The script that runs on the host: stop at the first failing command; payload lines come in order. */
+export function fixScript(plan: FixPlan): string {
+  const shown = plan.commands.filter((c) => !c.startsWith('install '));
+  return ['set -e', ...shown, ...(plan.payload ? [plan.payload] : [])].join('\n') + '\n';
+}
