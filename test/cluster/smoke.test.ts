@@ -30,6 +30,8 @@ beforeAll(async () => {
   tokenId = await createToken(api, { expiresInSeconds: 86_400 });
   await until('nodes Ready, kube-proxy and CoreDNS ready, the token signed', 90_000, async () => {
     const ds = await api.getJson<{ status: { numberReady?: number } }>('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy');
+    const flannel = await api.getJson<{ status: { numberReady?: number } }>('/apis/apps/v1/namespaces/kube-flannel/daemonsets/kube-flannel-ds');
+    if (flannel.status.numberReady !== NODES.length) return false;
     const dns = await api.getJson<{ status: { readyReplicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
     const info = await api.getJson<{ data: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info');
     return ds.status.numberReady === NODES.length && dns.status.readyReplicas === 2 && `jws-kubeconfig-${tokenId}` in info.data;
@@ -62,6 +64,35 @@ describe('smoke on a healthy cluster', () => {
     expect(out.stdout + text.stdout).not.toContain(tokenSecret);
     expect(out.stdout).toContain(tokenId);
   });
+});
+
+describe('flannel on the cluster', () => {
+  it('fails when a flannel pod is not ready on a node, or net-conf Network differs from the pod CIDR', async () => {
+    const pods = await api.getJson<{ items: { metadata: { name: string }; spec: { nodeName: string }; status: Record<string, unknown> }[] }>('/api/v1/namespaces/kube-flannel/pods');
+    const pod = pods.items.find((p) => p.spec.nodeName === 'kw2')!;
+    // The pod's container crashes: Running but not Ready (KWOK's ready stage only acts on Pending pods).
+    const status = { ...pod.status, conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, { type: 'ContainersReady', status: 'False' }] };
+    await api.send('PUT', `/api/v1/namespaces/kube-flannel/pods/${pod.metadata.name}/status`, { ...pod, status });
+    const cm = '/api/v1/namespaces/kube-flannel/configmaps/kube-flannel-cfg';
+    const original = await api.getJson<{ data: Record<string, string> }>(cm);
+    await api.send('PATCH', cm, { data: { 'net-conf.json': JSON.stringify({ Network: '10.10.0.0/16', Backend: { Type: 'vxlan' } }) } }, undefined, 'application/merge-patch+json');
+    try {
+      await until('the DaemonSet to count the pod not ready', 30_000, async () => {
+        const ds = await api.getJson<{ status: { numberReady?: number } }>('/apis/apps/v1/namespaces/kube-flannel/daemonsets/kube-flannel-ds');
+        return ds.status.numberReady === NODES.length - 1;
+      });
+      const out = await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cni.flannel-daemonset', '-o', 'json');
+      expect(out.code).toBe(1);
+      const r = result(JSON.parse(out.stdout) as RunResult, 'cni.flannel-daemonset');
+      expect(r.status).toBe('fail');
+      expect(r.message).toContain(`kube-flannel ready on 2 of 3 nodes; not ready on kw2 (${pod.metadata.name}:`);
+      expect(r.message).toContain("flannel's net-conf.json Network 10.10.0.0/16 differs from the cluster pod CIDR 10.244.0.0/16 (kubeadm-config podSubnet)");
+    } finally {
+      await api.send('PATCH', cm, { data: original.data }, undefined, 'application/merge-patch+json');
+      await api.send('DELETE', `/api/v1/namespaces/kube-flannel/pods/${pod.metadata.name}`, undefined);
+    }
+    await until('flannel to be ready again', 60_000, async () => (await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cni.flannel-daemonset', '-q')).code === 0);
+  }, 120_000);
 });
 
 describe('bootstrap tokens', () => {
