@@ -23,6 +23,34 @@ const RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
+/**
+ * doctor's account, one block per node: "w2 NotReady since 14:02 — cni0 has … → run: kubecheck fix cni0
+ * --node w2", then the evidence and the other candidate causes.
+ */
+function renderDoctor(run: RunResult, paint: (c: Colour, t: string) => string): string {
+  const out = [paint('bold', `kubecheck doctor`) + ` — ${new Set(run.diagnoses!.map((d) => d.node)).size} node(s) in ${(run.durationMs / 1000).toFixed(1)} s`];
+  const byNode = new Map<string, NonNullable<RunResult['diagnoses']>>();
+  for (const d of run.diagnoses!) byNode.set(d.node, [...(byNode.get(d.node) ?? []), d]);
+  for (const [node, ds] of byNode) {
+    const [top, ...rest] = ds;
+    const result = run.results.find((r) => r.target === node);
+    const note = result?.message.match(/\[(.*)\]$/)?.[1];
+    const state = top.state ? `${top.state} — ` : '';
+    if (top.cause === 'healthy') {
+      out.push('', `${paint('bold', node)} ${state}${paint('green', 'healthy')}: ${top.summary}${note ? ` (${note})` : ''}`);
+      continue;
+    }
+    out.push('', `${paint('bold', node)} ${state}${paint('red', top.summary)}${top.fix[0] ? ` → run: ${paint('blue', top.fix[0])}` : ''}`);
+    out.push(`    cause: ${top.cause} (${top.confidence} confidence)${note ? `; ${note}` : ''}`);
+    for (const e of top.evidence) out.push(paint('gray', `    evidence: ${e}`));
+    for (const f of top.fix.slice(1)) out.push(paint('blue', `    then: ${f}`));
+    for (const d of rest) out.push(`    also possible: ${d.cause} (${d.confidence}) — ${d.summary}`);
+  }
+  const sick = [...byNode.values()].filter((ds) => ds[0].cause !== 'healthy').length;
+  out.push('', `${paint('bold', 'Summary')}: ${sick} of ${byNode.size} node(s) with a cause`);
+  return out.join('\n') + '\n';
+}
+
 export function consoleReporter(options: ConsoleOptions): Reporter {
   const paint = (colour: Colour, text: string) => (options.color ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text);
 
@@ -38,6 +66,7 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
 
   return {
     render(run: RunResult): string {
+      if (run.diagnoses) return renderDoctor(run, paint);
       const byTarget = new Map<string, CheckResult[]>();
       for (const r of run.results) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
       const worstRank = (rs: CheckResult[]) => Math.min(...rs.map((r) => RANK[r.status]));
@@ -56,10 +85,6 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
           .map((c) => paint(MARK[c.s].colour, `${c.n} ${MARK[c.s].word}`));
         out.push('', `${paint('bold', target)}  ${counts.join(', ')}`);
         for (const r of rs) if (verbose || (r.status !== 'pass' && r.status !== 'skip')) out.push(line(r, width));
-      }
-      for (const d of run.diagnoses ?? []) {
-        out.push('', `${paint('bold', d.node)}: ${d.cause} (${d.confidence}) — ${d.summary}`);
-        for (const f of d.fix) out.push(paint('blue', `      → ${f}`));
       }
       if (run.baseline) {
         const b = run.baseline;

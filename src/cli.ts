@@ -124,6 +124,7 @@ async function hostsFrom(options: HostOptions): Promise<HostSource> {
   return {
     hosts: chosen.map((h) => ({
       name: h.name,
+      address: h.host,
       roles: h.roles,
       open: (signal: AbortSignal) => connector.openTransport({
         ...(options.identityFile ? { identityFile: options.identityFile } : {}),
@@ -245,6 +246,7 @@ Examples:
   kubecheck diff last.json next.json                what changed between two reports
   kubecheck fix cni0 --node w2 -i hosts.yaml        show the cleanup a stale cni0 needs (dry run)
   kubecheck fix cni0 --node w2 -i hosts.yaml --apply   … and run it, then check again
+  kubecheck doctor --kubeconfig ~/.kube/config -i hosts.yaml   why each NotReady node is NotReady
   kubecheck list                                    the check catalogue
   kubecheck explain node.swap                       why a check matters and how to fix it
 
@@ -288,6 +290,40 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       if (options.junit) writeReport('--junit', options.junit, renderDiffJunit(cmp));
       process.stdout.write(options.output === 'json' ? json : options.output === 'junit' ? renderDiffJunit(cmp) : renderDiffText(cmp, `kubecheck diff ${oldFile} → ${newFile}`));
       setCode(cmp.regressed ? 1 : 0);
+    });
+
+  addOutputOptions(addClusterOptions(addHostOptions(program.command('doctor')
+    .description('name the cause of NotReady nodes from cluster and host evidence, with the fix')
+    .argument('[nodes...]', 'nodes to diagnose (default: every NotReady node; without a cluster, every host)')
+    .option('--all', 'look at Ready nodes too'))))
+    .action(async (nodes: string[], options: RunCommandOptions & { all?: boolean }) => {
+      checkReportPaths(options);
+      const baseline = options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
+      const useCluster = options.kubeconfig !== undefined || options.context !== undefined || process.env.KUBECONFIG !== undefined || !(options.inventory || options.hosts || options.local);
+      let api;
+      if (useCluster) {
+        const { KubeApi } = await import('./k8s/api.js');
+        api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+      }
+      const source = options.inventory || options.hosts || options.local ? await hostsFrom(options) : { hosts: [], close: async () => undefined };
+      try {
+        const { runDoctor } = await import('./doctor/run.js');
+        const run = await runDoctor({
+          nodes,
+          all: options.all === true,
+          ...(api ? { api } : {}),
+          hosts: source.hosts,
+          signal,
+          concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+          timeoutMs: (options.timeout ?? 30) * 1000,
+          version: packageVersion(),
+        });
+        if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
+        emitReports(run, options);
+        setCode(exitCodeOf(run, options.failOn ?? 'fail'));
+      } finally {
+        await source.close();
+      }
     });
 
   const fixCmd = program.command('fix')

@@ -27,6 +27,8 @@ import { natural } from './order.js';
 /** A host to check: its name in reports, its roles, and how to open its one connection for this run. */
 export interface HostTarget {
   name: string;
+  /** The address connected to, so doctor can match a host to a node by address. */
+  address?: string;
   roles: Role[];
   open(signal: AbortSignal): Promise<Transport>;
 }

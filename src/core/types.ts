@@ -34,6 +34,8 @@ export interface CheckResult {
 
 export interface Diagnosis {
   node: string;
+  /** Extension: how the cluster sees the node ("NotReady since 14:02", "Ready"), when known. */
+  state?: string;
   cause: string;
   confidence: 'high' | 'medium' | 'low';
   summary: string;

@@ -22,11 +22,14 @@ import {
 } from './system.js';
 
 let script: string | undefined;
+let logScript: string | undefined;
 
-/** The collector script, read once per process from the package. */
-export function nodeCollectorScript(): string {
+/** The collector script, read once per process from the package (doctor adds the kubelet log section). */
+export function nodeCollectorScript(options: { kubeletLog?: boolean } = {}): string {
   script ??= readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8');
-  return script;
+  if (!options.kubeletLog) return script;
+  logScript ??= readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8');
+  return `${script}\n${logScript}`;
 }
 
 export interface CollectorTiming {
@@ -113,8 +116,8 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
 }
 
 /** Runs the collector once on a host and parses its output. Transport failures propagate as TransportError. */
-export async function collectNodeFacts(transport: Transport, options: ExecOptions): Promise<NodeFacts> {
-  const result = await transport.exec(nodeCollectorScript(), options);
+export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean }): Promise<NodeFacts> {
+  const result = await transport.exec(nodeCollectorScript({ kubeletLog: options.kubeletLog === true }), options);
   if (!result.stdout.includes('@@kc:meta')) {
     const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
     throw new TransportError('exec', `the node collector did not run (exit ${result.code ?? 'none'}): ${said || 'no output'}`);

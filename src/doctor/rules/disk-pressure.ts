@@ -1,0 +1,1 @@
+export { diskPressure } from './pressure.js';

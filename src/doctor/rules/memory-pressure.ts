@@ -1,0 +1,1 @@
+export { memoryPressure } from './pressure.js';
