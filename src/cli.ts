@@ -137,11 +137,18 @@ async function hostsFrom(options: HostOptions): Promise<HostSource> {
   };
 }
 
-async function clusterFrom(options: HostOptions): Promise<ClusterSource> {
+async function clusterFrom(options: HostOptions): Promise<ClusterSource & { listCalls: () => Record<string, number> }> {
   const { KubeApi } = await import('./k8s/api.js');
   const { takeSnapshot } = await import('./k8s/snapshot.js');
   const api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
-  return { snapshot: (signal) => takeSnapshot(api, { signal }) };
+  return { snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
+}
+
+/** KUBECHECK_STATS=1: what a run cost (for the benchmarks), on stderr as one JSON line. */
+function printStats(extra: Record<string, unknown>): void {
+  if (!process.env.KUBECHECK_STATS) return;
+  const usage = process.resourceUsage();
+  process.stderr.write(`KUBECHECK_STATS ${JSON.stringify({ maxRssMiB: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), ...extra })}\n`);
 }
 
 async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
@@ -178,6 +185,7 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
     progress.stop();
     if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
     emitReports(run, options);
+    printStats({ listCalls: cluster?.listCalls() ?? {} });
     return exitCodeOf(run, options.failOn ?? 'fail');
   } finally {
     progress.stop();

@@ -144,7 +144,7 @@ describe('fleet preflight over SSH on real test hosts', () => {
   it('gives the host with a wrong key and the unreachable host error results for every check, with the reason', () => {
     for (const r of on(run, 'h13')) expect(r).toMatchObject({ status: 'error', message: expect.stringContaining('authentication failed for root@10.213.0.22:22') });
     for (const r of on(run, 'gone')) expect(r).toMatchObject({ status: 'error', message: expect.stringMatching(/host not reached: (cannot connect to|no SSH handshake with) root@10\.213\.0\.254:22/) });
-    expect(on(run, 'gone')).toHaveLength(13);
+    expect(on(run, 'gone')).toHaveLength(on(run, 'h2').length);
     expect(run.targets).toEqual({ total: 15, reached: 13 });
   });
 
