@@ -53,6 +53,15 @@ async function main(): Promise<void> {
       log(`waiting for the DaemonSet pods: ${count}/${PODS}`);
       await new Promise((r) => setTimeout(r, 10_000));
     }
+    // Let the cluster settle (KWOK running every pod, the DaemonSets counting them ready) so smoke is not
+    // measured against an API server still busy with the setup.
+    while (Date.now() < deadline) {
+      const dss = await api.getJson<{ items: { status: { desiredNumberScheduled?: number; numberReady?: number } }[] }>('/apis/apps/v1/daemonsets');
+      const pending = dss.items.reduce((n, d) => n + Math.max(0, (d.status.desiredNumberScheduled ?? 0) - (d.status.numberReady ?? 0)), 0);
+      if (pending === 0) break;
+      log(`waiting for DaemonSet pods to be ready: ${pending} left`);
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
     const setupS = Math.round((Date.now() - t0) / 1000);
     log(`cluster ready in ${setupS} s with ${count} pods; measuring smoke…`);
     const runs: { wallS: number; maxRssMiB: number; cpuMs: number; listCalls: Record<string, number>; exit: number }[] = [];

@@ -97,6 +97,8 @@ mount --bind ${d}/etc-cni-net.d /etc/cni/net.d
 mount --bind ${d}/etc-kubernetes /etc/kubernetes
 mount --bind ${d}/var-lib-kubelet /var/lib/kubelet
 mount --bind ${d}/var-lib-cni /var/lib/cni
+# A host ready for kubeadm has its container runtime answering on its CRI socket.
+${FLEET_DIR}/bin/containerd UNIX-LISTEN:/run/containerd/containerd.sock,unlink-early,fork SYSTEM:true >/dev/null 2>&1 &
 /usr/sbin/sshd -D -e -f ${d}/sshd_config 2>>${d}/sshd.log &
 echo ready > ${d}/ready
 while :; do sleep 3600; done
@@ -191,8 +193,6 @@ export async function createFleet(count: number): Promise<TestFleet> {
   }
   writeFileSync(join(FLEET_DIR, 'state.json'), JSON.stringify({ hosts, createdMountPoints }, null, 2));
   await waitForSshd(hosts);
-  // A host ready for kubeadm has its container runtime answering.
-  for (const h of hosts) await listen(h, 'containerd', 'UNIX-LISTEN:/run/containerd/containerd.sock,unlink-early');
 
   const knownHosts = join(FLEET_DIR, 'known_hosts');
   writeFileSync(knownHosts, hosts.map((h) => `${h.ip} ${readFileSync(join(h.dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`).join(''));
@@ -318,23 +318,25 @@ export async function addNic(h: TestHost, name: string, mac: string): Promise<vo
   await sh`ip -n ${h.netns} link set ${name} address ${mac} up`;
 }
 
-// ---- CLI ----
-
-function inventoryYaml(fleet: TestFleet): string {
-  return [
+/** Writes a native inventory of the fleet (roles per host; default: h1 control plane, the rest workers). */
+export function writeInventory(fleet: TestFleet, file: string, roles: (h: TestHost) => string = (h) => (h.index === 1 ? 'control-plane, etcd' : 'worker')): string {
+  const path = join(fleet.dir, file);
+  writeFileSync(path, [
     `defaults: {user: root, identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}, hostKeyPolicy: strict}`,
     'nodes:',
-    ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [${h.index === 1 ? 'control-plane, etcd' : 'worker'}]}`),
+    ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [${roles(h)}]}`),
     '',
-  ].join('\n');
+  ].join('\n'));
+  return path;
 }
+
+// ---- CLI ----
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [command, count] = process.argv.slice(2);
   if (command === 'up') {
     const fleet = await createFleet(Number(count ?? 3));
-    const inventory = join(FLEET_DIR, 'inventory.yaml');
-    writeFileSync(inventory, inventoryYaml(fleet));
+    const inventory = writeInventory(fleet, 'inventory.yaml');
     console.log(`${fleet.hosts.length} test hosts up; inventory: ${inventory}`);
   } else if (command === 'down') {
     await destroyFleet();

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** One problem with the user's input, located as precisely as we can. */
 export interface InputProblem {
   file?: string;
@@ -21,5 +23,14 @@ export class InputError extends Error {
   constructor(readonly problems: InputProblem[]) {
     super(problems.map(formatProblem).join('\n'));
     this.name = 'InputError';
+  }
+}
+
+/** Reads a file the user named; a missing or unreadable one is an input error naming it (exit 2). */
+export function readInputFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    throw new InputError([{ file, message: `cannot read the ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
   }
 }

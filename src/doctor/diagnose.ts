@@ -11,8 +11,8 @@ export function diagnose(e: NodeEvidence, state?: string): Diagnosis[] {
     try {
       m = rule.match(e);
     } catch (err: unknown) {
-      m = null;
-      void err;
+      // A rule that crashes is a bug: the node's result becomes an error naming it (runDoctor catches this).
+      throw new Error(`doctor rule ${rule.cause} crashed on ${e.node}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     return m ? [{ rule, m }] : [];
   });

@@ -134,7 +134,13 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
   const results: CheckResult[] = [];
   for (const e of [...evidence.values()].sort((a, b) => natural(a.node, b.node))) {
     const state = e.cluster ? stateOf(e.cluster.node) : undefined;
-    const found = diagnose(e, state);
+    let found: Diagnosis[];
+    try {
+      found = diagnose(e, state);
+    } catch (err: unknown) {
+      results.push({ check: 'doctor.node', target: e.node, status: 'error', message: err instanceof Error ? err.message : String(err), durationMs: 0 });
+      continue;
+    }
     diagnoses.push(...found);
     const top = found[0];
     const notes = [e.hostProblem ? `host not reached: ${e.hostProblem}` : '', e.clusterProblem ? `cluster: ${e.clusterProblem}` : ''].filter(Boolean);

@@ -1,11 +1,10 @@
 // Inventories: kubecheck's native YAML, Ansible YAML and INI (kubespray groups → roles), and --hosts.
 // Validated once, at the edge: every problem with file and line; unknown keys are warnings.
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Ajv } from 'ajv';
 import picomatch from 'picomatch';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
-import { InputError, type InputProblem } from '../core/errors.js';
+import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
 import type { Role } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems, type LoadedYaml } from '../core/yaml-doc.js';
 import { parseEndpoint, type HostKeyPolicy } from '../transports/ssh.js';
@@ -340,13 +339,7 @@ export function parseInventory(text: string, file: string): Inventory {
 }
 
 export function loadInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err: unknown) {
-    throw new InputError([{ file, message: `cannot read the inventory: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
-  }
-  const inv = parseInventory(text, file);
+  const inv = parseInventory(readInputFile(file, 'inventory'), file);
   if (inv.hosts.length === 0) throw new InputError([{ file, message: 'the inventory has no hosts' }]);
   return inv;
 }

@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import picomatch from 'picomatch';
 import { CHECKS, findCheck } from '../../checks/index.js';
 import { assetPath } from '../core/assets.js';
-import { InputError, type InputProblem } from '../core/errors.js';
+import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
 import type { Phase, Role } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems } from '../core/yaml-doc.js';
 
@@ -46,13 +46,7 @@ function paramsValidator(id: string): ValidateFunction | undefined {
 
 /** Loads and validates a suite file; every problem (YAML, schema, unknown ids, bad params) reported together. */
 export function loadSuite(file: string): Suite {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err: unknown) {
-    throw new InputError([{ file, message: `cannot read the suite: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
-  }
-  return parseSuite(text, file);
+  return parseSuite(readInputFile(file, 'suite'), file);
 }
 
 export function parseSuite(text: string, file: string): Suite {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
+import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, type TestFleet, type TestHost, writeInventory } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
 import { kubecheck } from '../cluster/helpers.js';
 
@@ -32,9 +32,7 @@ beforeAll(async () => {
   setFile(H(6), 'run-flannel/subnet.env', 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.3.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
   mkdirSync(join(H(6).dir, 'var-lib-cni', 'networks', 'cbr0'), { recursive: true });
   writeFileSync(join(H(6).dir, 'var-lib-cni', 'networks', 'cbr0', '10.244.9.7'), 'abc123');
-  inventory = join(fleet.dir, 'cni.yaml');
-  writeFileSync(inventory, [`defaults: {identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}`, 'nodes:',
-    ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [worker]}`)].join('\n') + '\n');
+  inventory = writeInventory(fleet, 'cni.yaml', () => 'worker');
 }, 60_000);
 
 afterAll(async () => {

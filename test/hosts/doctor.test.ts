@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodes, until } from '../../scripts/cluster-fixtures.js';
 import { restartComponent, stopComponent } from '../../scripts/controlplane.js';
-import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, setSwaps, startKubelet, stopProgram, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
+import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, setSwaps, startKubelet, stopProgram, type TestFleet, type TestHost, writeInventory } from '../../scripts/testhosts.js';
 import { KubeApi } from '../../src/k8s/api.js';
 import type { Diagnosis, RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
@@ -40,9 +40,7 @@ beforeAll(async () => {
   execFileSync('ip', ['-n', H(8).netns, 'link', 'delete', 'cni0']);
   await addBridge(H(8), 'cni0', '10.244.99.1/24');
   setFile(H(9), 'etc-kubernetes/pki/apiserver.crt', cert('apiserver-expired.crt'));
-  inventory = join(fleet.dir, 'doctor.yaml');
-  writeFileSync(inventory, [`defaults: {identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}`, 'nodes:',
-    ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [${h.index === 9 ? 'control-plane' : 'worker'}]}`)].join('\n') + '\n');
+  inventory = writeInventory(fleet, 'doctor.yaml', (h) => (h.index === 9 ? 'control-plane' : 'worker'));
 }, 90_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet, destroyFleet, setSwaps, setSysctl, type TestFleet } from '../../scripts/testhosts.js';
+import { createFleet, destroyFleet, setSwaps, setSysctl, type TestFleet, writeInventory } from '../../scripts/testhosts.js';
 import type { RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
 

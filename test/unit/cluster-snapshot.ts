@@ -4,7 +4,7 @@ import {
 } from '../../src/k8s/snapshot.js';
 import { fixture } from '../helpers.js';
 
-const items = <T>(file: string): T[] => (JSON.parse(fixture(`cluster/${file}.json`)) as { items: T[] }).items;
+const items = <T = never>(file: string): T[] => (JSON.parse(fixture(`cluster/${file}.json`)) as { items: T[] }).items;
 const listed = <T>(xs: T[]) => ({ ok: true as const, items: xs });
 
 /** A snapshot built from API objects recorded on the test control plane (kubeadm-like, 2 KWOK nodes). */
