@@ -232,7 +232,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     summary: summarize(results),
     results,
     suite: options.suite.name,
-    ...(options.parameters ? { parameters: options.parameters } : {}),
+    ...(options.parameters || first?.snapshot?.version.ok
+      ? { parameters: { ...(options.parameters ?? {}), ...(first?.snapshot?.version.ok ? { clusterVersion: first.snapshot.version.value.gitVersion, server: first.snapshot.server } : {}) } }
+      : {}),
     ...(interrupted ? { interrupted: true } : {}),
     targets: { total, reached },
   };

@@ -54,6 +54,9 @@ describe('smoke on a healthy cluster', () => {
     expect(result(run, 'cluster.kube-proxy').message).toBe('kube-proxy ready on 3 of 3 nodes');
     expect(result(run, 'token.bootstrap').message).toBe('1 valid bootstrap token, all signed in cluster-info');
     execFileSync('xmllint', ['--noout', '--schema', join(ROOT, 'fixtures/schemas/junit-jenkins.xsd'), join(clusterDir, 'smoke.xml')], { stdio: 'pipe' });
+    // CI shows the cluster version and the run's parameters as the suite's properties.
+    expect(readFileSync(join(clusterDir, 'smoke.xml'), 'utf8')).toMatch(/<property name="clusterVersion" value="v1\.33\.\d+"\/>/);
+    expect(run.parameters).toMatchObject({ suite: 'smoke', clusterVersion: expect.stringMatching(/^v1\.33\./) });
   });
 
   it('never prints a token secret', async () => {

@@ -14,7 +14,14 @@ let inventory: string;
 
 beforeAll(async () => {
   fleet = await createFleet(1);
-  // The test hosts share this machine's users: a temporary operator account, removed afterwards.
+  // The test hosts share this machine's users: a temporary operator account, removed afterwards (and
+  // first, should an interrupted run have left it behind).
+  rmSync(SUDOERS, { force: true });
+  try {
+    execFileSync('userdel', ['--remove', USER], { stdio: 'ignore' });
+  } catch {
+    // not there: the usual case
+  }
   execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', USER]);
   // A locked account ('!') may not log in at all with UsePAM off; '*' allows keys but no password.
   execFileSync('usermod', ['-p', '*', USER]);
