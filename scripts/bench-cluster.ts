@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import { createNodes, ensureNamespace, installSystem, createToken } from './cluster-fixtures.js';
 import { buildControlPlane, startCluster, stopCluster } from './controlplane.js';
 import { KubeApi } from '../src/k8s/api.js';
+import { packageRoot } from '../src/core/assets.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = packageRoot();
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_PODS ?? 50000);
 const log = (m: string) => process.stderr.write(`[bench:cluster] ${m}\n`);

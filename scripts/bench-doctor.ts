@@ -2,33 +2,29 @@
 // in turn (kubelet down, runtime down, swap, flannel plugin, CNI config, subnet.env, stale cni0, expired
 // certificates, healthy): wall time against the design's bar (50 nodes diagnosed in < 10 s).
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, setSwaps, startKubelet, stopProgram } from './testhosts.js';
+import { createFleet, destroyFleet, injectFault, makeFlannelNode, startKubelet, type HostFault } from './testhosts.js';
+import { packageRoot } from '../src/core/assets.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = packageRoot();
 const N = Number(process.env.BENCH_HOSTS ?? 50);
-const FAULTS = ['kubelet-down', 'runtime-down', 'swap-enabled', 'cni-plugin-missing', 'cni-config-missing', 'flannel-subnet-missing', 'cni0-ip-conflict', 'certificate-expired', 'healthy'];
-const cert = (name: string) => readFileSync(join(ROOT, 'fixtures/certs', name), 'utf8');
+/** Each host gets one fault in turn: [the cause doctor must name, the fault made on the host]. */
+const FAULTS: [string, HostFault | null][] = [
+  ['kubelet-down', 'kubelet-down'], ['runtime-down', 'runtime-down'], ['swap-enabled', 'swap-on'], ['cni-plugin-missing', 'flannel-missing'],
+  ['cni-config-missing', 'no-cni-config'], ['flannel-subnet-missing', 'no-subnet-env'], ['cni0-ip-conflict', 'stale-cni0'],
+  ['certificate-expired', 'expired-kubelet-cert'], ['healthy', null],
+];
 
 async function main(): Promise<void> {
   const fleet = await createFleet(N);
   try {
     for (const h of fleet.hosts) {
-      const fault = FAULTS[(h.index - 1) % FAULTS.length];
+      const fault = FAULTS[(h.index - 1) % FAULTS.length][1];
       await makeFlannelNode(h, `10.244.${h.index}.1`);
-      if (fault !== 'kubelet-down') await startKubelet(h);
-      setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', cert(fault === 'certificate-expired' ? 'kubelet-client-expired.pem' : 'kubelet-client-valid.pem'));
-      if (fault === 'runtime-down') await stopProgram(h, 'containerd');
-      if (fault === 'swap-enabled') setSwaps(h, [{ device: '/swapfile', sizeKiB: 1048576 }]);
-      if (fault === 'cni-plugin-missing') rmSync(join(h.dir, 'opt-cni-bin', 'flannel'));
-      if (fault === 'cni-config-missing') rmSync(join(h.dir, 'etc-cni-net.d', '10-flannel.conflist'));
-      if (fault === 'flannel-subnet-missing') rmSync(join(h.dir, 'run-flannel', 'subnet.env'));
-      if (fault === 'cni0-ip-conflict') {
-        await promisify(execFile)('ip', ['-n', h.netns, 'link', 'delete', 'cni0']);
-        await addBridge(h, 'cni0', '10.244.250.1/24');
-      }
+      await startKubelet(h);
+      if (fault) await injectFault(h, fault);
     }
     const inventory = join(fleet.dir, 'bench-doctor.yaml');
     writeFileSync(inventory, [`defaults: {identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}`, 'nodes:',
@@ -47,13 +43,13 @@ async function main(): Promise<void> {
       const run = JSON.parse(stdout) as { diagnoses: { node: string; cause: string }[] };
       const top = new Map<string, string>();
       for (const d of run.diagnoses) if (!top.has(d.node)) top.set(d.node, d.cause);
-      right = fleet.hosts.filter((h) => top.get(h.name) === FAULTS[(h.index - 1) % FAULTS.length]).length;
+      right = fleet.hosts.filter((h) => top.get(h.name) === FAULTS[(h.index - 1) % FAULTS.length][0]).length;
       process.stderr.write(`[bench:doctor] run ${i + 1}: ${walls[i].toFixed(2)} s, ${right}/${N} right top causes\n`);
     }
     const median = [...walls].sort((a, b) => a - b)[1];
     const section = [
       '<!-- bench:doctor:begin -->',
-      `Measured ${new Date().toISOString().slice(0, 10)}: ${N} test hosts, faults in turn (${FAULTS.join(', ')}). Reproduce: \`npm run bench:doctor\` (as root).`,
+      `Measured ${new Date().toISOString().slice(0, 10)}: ${N} test hosts, faults in turn (${FAULTS.map((f) => f[0]).join(', ')}). Reproduce: \`npm run bench:doctor\` (as root).`,
       '',
       `| run | wall |\n|---|---|\n${walls.map((w, i) => `| ${i + 1} | ${w.toFixed(2)} s |`).join('\n')}`,
       '',

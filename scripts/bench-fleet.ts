@@ -5,8 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { createFleet, destroyFleet, type TestFleet } from './testhosts.js';
+import { packageRoot } from '../src/core/assets.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = packageRoot();
 const N = Number(process.env.BENCH_HOSTS ?? 50);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const FORKS = 32;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
+import { assetPath } from '../src/core/assets.js';
 
 export const FLEET_DIR = '/tmp/kubecheck-hosts';
 const BRIDGE = 'kcbr0';
@@ -301,12 +302,39 @@ export async function addVxlan(h: TestHost, cidr: string): Promise<void> {
 
 /** A host as a working flannel node leaves it: plugins, conflist, subnet.env, cni0 and flannel.1. */
 export async function makeFlannelNode(h: TestHost, subnet: string): Promise<void> {
+  setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', readFileSync(join(CERTS, 'kubelet-client-valid.pem'), 'utf8'));
   setFile(h, 'opt-cni-bin/flannel', '#!/bin/sh\nexit 0\n', 0o755);
   setFile(h, 'etc-cni-net.d/10-flannel.conflist', JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }, null, 2));
   const [a, b, c] = subnet.split('.');
   setFile(h, 'run-flannel/subnet.env', `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${subnet}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`);
   await addBridge(h, 'cni0', `${subnet}/24`);
   await addVxlan(h, `${a}.${b}.${c}.0/32`);
+}
+
+/** The host faults doctor and the CNI checks know, each made by changing the host's real state. */
+export type HostFault =
+  | 'kubelet-down' | 'runtime-down' | 'swap-on' | 'flannel-missing' | 'flannel-not-executable' | 'no-cni-config'
+  | 'no-subnet-env' | 'stale-cni0' | 'expired-apiserver-cert' | 'expired-kubelet-cert';
+
+const CERTS = assetPath('fixtures/certs');
+
+/** Breaks one thing on a host set up by makeFlannelNode (and startKubelet). */
+export async function injectFault(h: TestHost, fault: HostFault): Promise<void> {
+  switch (fault) {
+    case 'kubelet-down': return stopProgram(h, 'kubelet');
+    case 'runtime-down': return stopProgram(h, 'containerd');
+    case 'swap-on': return setSwaps(h, [{ device: '/swapfile', sizeKiB: 2097152 }]);
+    case 'flannel-missing': return rmSync(join(h.dir, 'opt-cni-bin', 'flannel'), { force: true });
+    case 'flannel-not-executable': return chmodSync(join(h.dir, 'opt-cni-bin', 'flannel'), 0o644);
+    case 'no-cni-config': return rmSync(join(h.dir, 'etc-cni-net.d', '10-flannel.conflist'), { force: true });
+    case 'no-subnet-env': return rmSync(join(h.dir, 'run-flannel', 'subnet.env'), { force: true });
+    case 'stale-cni0':
+      // Re-joined with a new subnet: cni0 keeps an address of the old one.
+      await sh`ip -n ${h.netns} link delete cni0`;
+      return addBridge(h, 'cni0', `10.244.${200 + (h.index % 50)}.1/24`);
+    case 'expired-apiserver-cert': return setFile(h, 'etc-kubernetes/pki/apiserver.crt', readFileSync(join(CERTS, 'apiserver-expired.crt'), 'utf8'));
+    case 'expired-kubelet-cert': return setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', readFileSync(join(CERTS, 'kubelet-client-expired.pem'), 'utf8'));
+  }
 }
 
 /** Adds a second NIC with the given MAC: a veth whose peer stays unattached on this machine. */

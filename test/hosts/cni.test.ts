@@ -1,9 +1,9 @@
 // The flannel/CNI path on real test hosts (real bridges, VXLAN links and files), and `kubecheck fix`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, type TestFleet, type TestHost, writeInventory } from '../../scripts/testhosts.js';
+import { addBridge, createFleet, destroyFleet, injectFault, makeFlannelNode, setFile, type TestFleet, type TestHost, writeInventory } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
 import { kubecheck } from '../cluster/helpers.js';
 
@@ -22,10 +22,10 @@ beforeAll(async () => {
   fleet = await createFleet(6);
   // h1 healthy; h2 flannel binary missing; h3 not executable; h4 no conflist; h5 no subnet.env; h6 stale cni0.
   for (const h of fleet.hosts) await makeFlannelNode(h, `10.244.${h.index}.1`);
-  rmSync(join(H(2).dir, 'opt-cni-bin', 'flannel'));
-  chmodSync(join(H(3).dir, 'opt-cni-bin', 'flannel'), 0o644);
-  rmSync(join(H(4).dir, 'etc-cni-net.d', '10-flannel.conflist'));
-  rmSync(join(H(5).dir, 'run-flannel', 'subnet.env'));
+  await injectFault(H(2), 'flannel-missing');
+  await injectFault(H(3), 'flannel-not-executable');
+  await injectFault(H(4), 'no-cni-config');
+  await injectFault(H(5), 'no-subnet-env');
   // h6 was re-joined: flannel now gives it 10.244.3.0/24, but cni0 still has the old 10.244.9.1/24.
   execFileSync('ip', ['-n', H(6).netns, 'link', 'delete', 'cni0']);
   await addBridge(H(6), 'cni0', '10.244.9.1/24');

@@ -1,45 +1,37 @@
 // kubecheck doctor on real test hosts, one fault each, and on the real control plane whose KWOK nodes
 // carry the same names: cluster evidence alone, then refined by the hosts.
-import { readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodes, until } from '../../scripts/cluster-fixtures.js';
 import { restartComponent, stopComponent } from '../../scripts/controlplane.js';
-import { addBridge, createFleet, destroyFleet, makeFlannelNode, setFile, setSwaps, startKubelet, stopProgram, type TestFleet, type TestHost, writeInventory } from '../../scripts/testhosts.js';
+import { createFleet, destroyFleet, injectFault, makeFlannelNode, startKubelet, type HostFault, type TestFleet, writeInventory } from '../../scripts/testhosts.js';
 import { KubeApi } from '../../src/k8s/api.js';
 import type { Diagnosis, RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
-import { execFileSync } from 'node:child_process';
 import { kubecheck } from '../cluster/helpers.js';
 
 const kubeconfig = inject('kubeconfig');
 const clusterDir = inject('clusterDir');
 let fleet: TestFleet;
 let inventory: string;
-const H = (n: number): TestHost => fleet.hosts[n - 1];
-const cert = (name: string) => readFileSync(join(ROOT, 'fixtures/certs', name), 'utf8');
 
 const EXPECTED: Record<string, string> = {
   h1: 'kubelet-down', h2: 'runtime-down', h3: 'swap-enabled', h4: 'cni-plugin-missing', h5: 'cni-plugin-missing',
   h6: 'cni-config-missing', h7: 'flannel-subnet-missing', h8: 'cni0-ip-conflict', h9: 'certificate-expired', h10: 'certificate-expired', h11: 'healthy',
 };
 
+const FAULTS: (HostFault | null)[] = ['kubelet-down', 'runtime-down', 'swap-on', 'flannel-missing', 'flannel-not-executable', 'no-cni-config', 'no-subnet-env', 'stale-cni0', 'expired-apiserver-cert', 'expired-kubelet-cert', null];
+
 beforeAll(async () => {
   fleet = await createFleet(11);
   for (const h of fleet.hosts) {
     await makeFlannelNode(h, `10.244.${h.index}.1`);
-    if (h.index !== 1) await startKubelet(h);
-    setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', cert(h.index === 10 ? 'kubelet-client-expired.pem' : 'kubelet-client-valid.pem'));
+    await startKubelet(h);
+    const fault = FAULTS[h.index - 1];
+    if (fault) await injectFault(h, fault);
   }
-  await stopProgram(H(2), 'containerd');
-  setSwaps(H(3), [{ device: '/swapfile', sizeKiB: 2097152 }]);
-  rmSync(join(H(4).dir, 'opt-cni-bin', 'flannel'));
-  chmodSync(join(H(5).dir, 'opt-cni-bin', 'flannel'), 0o644);
-  rmSync(join(H(6).dir, 'etc-cni-net.d', '10-flannel.conflist'));
-  rmSync(join(H(7).dir, 'run-flannel', 'subnet.env'));
-  execFileSync('ip', ['-n', H(8).netns, 'link', 'delete', 'cni0']);
-  await addBridge(H(8), 'cni0', '10.244.99.1/24');
-  setFile(H(9), 'etc-kubernetes/pki/apiserver.crt', cert('apiserver-expired.crt'));
   inventory = writeInventory(fleet, 'doctor.yaml', (h) => (h.index === 9 ? 'control-plane' : 'worker'));
 }, 90_000);
 
@@ -61,10 +53,10 @@ describe('doctor from the hosts', () => {
     const got = Object.fromEntries([...tops(run)].map(([n, d]) => [n, d.cause]));
     expect(got).toEqual(EXPECTED);
     const t = tops(run);
-    expect(t.get('h8')).toMatchObject({ summary: "cni0 has 10.244.99.1/24 but this node's flannel subnet is 10.244.8.1/24", fix: ['kubecheck fix cni0 --node h8 --apply'] });
+    expect(t.get('h8')).toMatchObject({ summary: "cni0 has 10.244.208.1/24 but this node's flannel subnet is 10.244.8.1/24", fix: ['kubecheck fix cni0 --node h8 --apply'] });
     expect(t.get('h10')?.summary).toContain('/var/lib/kubelet/pki/kubelet-client-current.pem');
     expect(t.get('h9')?.summary).toContain('/etc/kubernetes/pki/apiserver.crt');
-    expect(out.stdout).toContain("h8 cni0 has 10.244.99.1/24 but this node's flannel subnet is 10.244.8.1/24 → run: kubecheck fix cni0 --node h8 --apply");
+    expect(out.stdout).toContain("h8 cni0 has 10.244.208.1/24 but this node's flannel subnet is 10.244.8.1/24 → run: kubecheck fix cni0 --node h8 --apply");
     // JUnit: one testcase per node, valid against the Jenkins schema.
     execFileSync('xmllint', ['--noout', '--schema', join(ROOT, 'fixtures/schemas/junit-jenkins.xsd'), join(fleet.dir, 'doctor.xml')], { stdio: 'pipe' });
     expect(readFileSync(join(fleet.dir, 'doctor.xml'), 'utf8').match(/<testcase /g)).toHaveLength(11);

@@ -40,7 +40,7 @@ describe('doctor rules, each on recorded evidence', () => {
     expect(top(ev({ host: host(facts({ procs: ['780 containerd', 0], services: ['units kubelet containerd\ninactive\nactive', 0] })) }))).toMatchObject({ cause: 'kubelet-down', confidence: 'high', summary: 'the kubelet is not running on the host (systemd: inactive)' });
   });
   it('runtime-down: the CRI socket is gone, with the PLEG lines as evidence', () => {
-    const d = top(ev({ host: host(facts({ crisock: ['', 0], listen: ['tcp LISTEN 0 4096 *:10250 *:* users:(("kubelet",pid=812,fd=25))', 0] }), lines('kubelet-pleg.log')) }));
+    const d = top(ev({ host: host(facts({ crisock: ['', 0], listen: ['tcp LISTEN 0 4096 *:10250 *:* users:(("kubelet",pid=812,fd=25))', 0] }), lines('kubelet-pleg.txt')) }));
     expect(d).toMatchObject({ cause: 'runtime-down', confidence: 'high' });
     expect(d.evidence.join('\n')).toContain('PLEG is not healthy');
     expect(d.fix[0]).toBe('systemctl restart containerd');
@@ -50,18 +50,18 @@ describe('doctor rules, each on recorded evidence', () => {
     expect(top(ev({ cluster: c }))).toMatchObject({ cause: 'runtime-down', confidence: 'medium' });
   });
   it('swap-enabled outranks the kubelet it stopped', () => {
-    const d = diagnose(ev({ host: host(facts({ swaps: ['Filename Type Size Used Priority\n/swap.img file 2097148 0 -2', 0], procs: ['780 containerd', 0] }), lines('kubelet-swap.log')) }));
+    const d = diagnose(ev({ host: host(facts({ swaps: ['Filename Type Size Used Priority\n/swap.img file 2097148 0 -2', 0], procs: ['780 containerd', 0] }), lines('kubelet-swap.txt')) }));
     expect(d.map((x) => x.cause)).toEqual(['swap-enabled', 'kubelet-down']);
-    expect(d[0].evidence).toContain(lines('kubelet-swap.log')[1]);
+    expect(d[0].evidence).toContain(lines('kubelet-swap.txt')[1]);
     expect(d[0].fix[0]).toBe('kubecheck fix swap --node w2 --apply');
   });
   it('cni-plugin-missing: flannel missing, or not executable', () => {
-    expect(top(ev({ host: host(facts({ cnibin: ['x bridge\nx host-local\nx loopback\nx portmap', 0] }), lines('kubelet-cni-plugin.log')) }))).toMatchObject({ cause: 'cni-plugin-missing', summary: '/opt/cni/bin/flannel is missing: failed to find plugin "flannel" in path [/opt/cni/bin]' });
+    expect(top(ev({ host: host(facts({ cnibin: ['x bridge\nx host-local\nx loopback\nx portmap', 0] }), lines('kubelet-cni-plugin.txt')) }))).toMatchObject({ cause: 'cni-plugin-missing', summary: '/opt/cni/bin/flannel is missing: failed to find plugin "flannel" in path [/opt/cni/bin]' });
     expect(top(ev({ host: host(facts({ cnibin: ['- flannel\nx bridge', 0] })) }))).toMatchObject({ cause: 'cni-plugin-missing', summary: '/opt/cni/bin/flannel is not executable' });
-    expect(top(ev({ cluster: notReady({ events: lines('kubelet-cni-plugin.log'), leaseRenewTime: NOW.toISOString(), ready: { type: 'Ready', status: 'True' } }) }))).toMatchObject({ cause: 'cni-plugin-missing', confidence: 'medium' });
+    expect(top(ev({ cluster: notReady({ events: lines('kubelet-cni-plugin.txt'), leaseRenewTime: NOW.toISOString(), ready: { type: 'Ready', status: 'True' } }) }))).toMatchObject({ cause: 'cni-plugin-missing', confidence: 'medium' });
   });
   it('cni-config-missing: an empty /etc/cni/net.d; from the node condition alone, medium', () => {
-    expect(top(ev({ host: host(facts({ cninet: ['', 0] }), lines('kubelet-cni-config.log')) }))).toMatchObject({ cause: 'cni-config-missing', confidence: 'high' });
+    expect(top(ev({ host: host(facts({ cninet: ['', 0] }), lines('kubelet-cni-config.txt')) }))).toMatchObject({ cause: 'cni-config-missing', confidence: 'high' });
     const c = notReady({ ready: { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni config uninitialized' }, leaseRenewTime: NOW.toISOString() });
     expect(top(ev({ cluster: c }))).toMatchObject({ cause: 'cni-config-missing', confidence: 'medium' });
   });
@@ -77,7 +77,7 @@ describe('doctor rules, each on recorded evidence', () => {
   });
   it('certificate-expired: an expired apiserver or kubelet client certificate', () => {
     const certs = fixture('collector/w1-pre-problems.txt').split('@@kc:certs\n')[1].split('\n@@kc:rc=')[0];
-    const d = top(ev({ host: host(facts({ certs: [certs, 0] }), lines('kubelet-x509.log')) }));
+    const d = top(ev({ host: host(facts({ certs: [certs, 0] }), lines('kubelet-x509.txt')) }));
     expect(d.cause).toBe('certificate-expired');
     expect(d.summary).toBe('expired certificates: /etc/kubernetes/pki/apiserver.crt (2026-01-01), /var/lib/kubelet/pki/kubelet-client-current.pem (2026-02-01)');
   });
@@ -95,7 +95,7 @@ describe('doctor rules, each on recorded evidence', () => {
     expect(d.map((x) => x.cause)).toEqual(['ip-forward-disabled', 'bridge-nf-disabled']);
   });
   it('cgroup-driver-mismatch from the configs or the kubelet log', () => {
-    expect(top(ev({ host: host(facts({ cgroups: ['/var/lib/kubelet/config.yaml:cgroupDriver: systemd\n/etc/containerd/config.toml:            SystemdCgroup = false', 0], procs: ['780 containerd', 0] }), lines('kubelet-cgroup.log')) })))
+    expect(top(ev({ host: host(facts({ cgroups: ['/var/lib/kubelet/config.yaml:cgroupDriver: systemd\n/etc/containerd/config.toml:            SystemdCgroup = false', 0], procs: ['780 containerd', 0] }), lines('kubelet-cgroup.txt')) })))
       .toMatchObject({ cause: 'cgroup-driver-mismatch', confidence: 'high', summary: 'the kubelet uses the systemd cgroup driver, containerd cgroupfs' });
   });
   it('node-unreachable: heartbeats stopped; with the host unreachable it is high, from the cluster alone medium', () => {
@@ -107,7 +107,7 @@ describe('doctor rules, each on recorded evidence', () => {
     expect(d.map((x) => x.cause)).toEqual(['kubelet-down', 'node-unreachable']);
   });
   it('bootstrap-token-expired from the kubelet log, high when no valid token exists', () => {
-    const d = top(ev({ cluster: notReady({ validTokens: 0 }), host: host(facts(), lines('kubelet-bootstrap.log')) }));
+    const d = top(ev({ cluster: notReady({ validTokens: 0 }), host: host(facts(), lines('kubelet-bootstrap.txt')) }));
     expect(d).toMatchObject({ cause: 'bootstrap-token-expired', confidence: 'high' });
   });
   it('every cause of the design catalogue has a rule', () => {
