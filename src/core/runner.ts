@@ -190,7 +190,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const interrupted = options.signal.aborted;
   // Hosts never started because of Ctrl-C still appear, as errors, so the report is complete.
   const seen = new Set([...members.map((m) => m.host), ...unreached.keys()]);
-  for (const host of options.hosts) {
+  for (const host of needsFacts && interrupted ? options.hosts : []) {
     if (seen.has(host.name)) continue;
     unreached.set(host.name, 'interrupted before this host was checked');
     for (const { check } of nodeChecks) results.push(toResult(check.id, host.name, error('interrupted before this host was checked'), 0));

@@ -156,6 +156,10 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
       durationMs: 0,
     });
   }
+  if (clusterProblem && hosts.length === 0 && results.length === 0) {
+    // Nothing to look at: the cluster could not be read and no inventory was given.
+    results.push({ check: 'doctor.node', target: 'cluster', status: 'error', message: `cluster not reached: ${clusterProblem}`, durationMs: 0 });
+  }
   const reachedHosts = targets.filter((e) => e.host).length;
   return {
     schemaVersion: 1,
@@ -167,7 +171,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     results,
     diagnoses,
     ...(options.signal.aborted ? { interrupted: true } : {}),
-    targets: { total: targets.length, reached: options.api && !clusterProblem ? targets.length : reachedHosts },
+    targets: { total: Math.max(targets.length, results.length), reached: options.api && !clusterProblem ? targets.length : reachedHosts },
     parameters: { sources: [options.api ? 'cluster' : '', hosts.length ? 'inventory' : ''].filter(Boolean).join('+') },
   };
 }

@@ -189,6 +189,9 @@ describe('faults', () => {
     writeFileSync(dead, readFileSync(kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
     const out = await kubecheck('smoke', '--kubeconfig', dead, '-o', 'json');
     expect(out.code).toBe(3);
+    const doctor = await kubecheck('doctor', '--kubeconfig', dead, '-o', 'json');
+    expect(doctor.code).toBe(3);
+    expect(JSON.parse(doctor.stdout).results[0]).toMatchObject({ target: 'cluster', status: 'error', message: expect.stringMatching(/^cluster not reached: cannot list nodes: .*ECONNREFUSED/) });
     expect(JSON.parse(out.stdout).results[0].message).toMatch(/^cluster not reached: .*ECONNREFUSED/);
     writeFileSync(join(clusterDir, 'junk.kubeconfig'), 'this: [is not');
     const junk = await kubecheck('smoke', '--kubeconfig', join(clusterDir, 'junk.kubeconfig'));
