@@ -333,6 +333,37 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       }
     });
 
+  addClusterOptions(program.command('cleanup')
+    .description(`delete what interrupted workload scenarios left behind: namespaces labelled app.kubernetes.io/managed-by=kubecheck`)
+    .option('--dry-run', 'only list them')
+    .option('--timeout <seconds>', 'how long to wait for the namespaces to be gone (default 120)', positiveInt('--timeout')))
+    .action(async (options: HostOptions & { dryRun?: boolean }) => {
+      const { KubeApi } = await import('./k8s/api.js');
+      const { findLeftovers, removeLeftovers, MANAGED_SELECTOR } = await import('./scenarios/cleanup.js');
+      const api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+      let leftovers;
+      try {
+        leftovers = await findLeftovers(api, signal);
+      } catch (err: unknown) {
+        process.stderr.write(`kubecheck: ${err instanceof Error ? err.message : String(err)}\n`);
+        setCode(1);
+        return;
+      }
+      if (leftovers.length === 0) {
+        process.stdout.write(`no namespaces labelled ${MANAGED_SELECTOR}: nothing to clean up\n`);
+        setCode(0);
+        return;
+      }
+      for (const ns of leftovers) process.stdout.write(`${options.dryRun ? 'would delete' : 'deleting'} namespace ${ns.name}${ns.createdAt ? ` (created ${ns.createdAt})` : ''}${ns.phase === 'Terminating' ? ' (already terminating)' : ''}\n`);
+      if (options.dryRun) {
+        setCode(0);
+        return;
+      }
+      const { removed, stuck } = await removeLeftovers(api, leftovers, { timeoutMs: (options.timeout ?? 120) * 1000, signal });
+      process.stdout.write(`removed ${removed.length} namespace${removed.length === 1 ? '' : 's'}${stuck.length ? `; still terminating: ${stuck.join(', ')} (kubectl get ns ${stuck[0]} -o yaml shows what holds it)` : ''}\n`);
+      setCode(stuck.length ? 1 : 0);
+    });
+
   const fixCmd = program.command('fix')
     .description('repair what a check found on one host: dry run by default, --apply to change it')
     .argument('<what>', `the fix: ${FIXES.map((f) => f.name).join(', ')}`)
