@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import type { Builder } from 'junit-report-builder';
 import type { Change, ChangeKind, Comparison } from '../src/core/baseline.js';
 import { natural } from '../src/core/order.js';
-import { toJenkinsShape } from './junit.js';
+import { newJunitBuilder, toJenkinsShape } from './junit.js';
 
 const SECTIONS: { kind: ChangeKind; title: string; mark: string }[] = [
   { kind: 'new', title: 'New failures', mark: '✗' },
@@ -36,12 +34,9 @@ export function renderDiffJson(cmp: Comparison, sides: { old: string; new: strin
   return JSON.stringify({ schemaVersion: 1, tool: { name: 'kubecheck', version }, command: 'diff', ...sides, ...cmp }, null, 2) + '\n';
 }
 
-let builders: Builder | undefined;
-
 /** JUnit of a comparison: one testsuite per target; new/worse → failure, known → skipped, the rest pass. */
 export function renderDiffJunit(cmp: Comparison): string {
-  builders ??= createRequire(import.meta.url)('junit-report-builder') as Builder;
-  const builder = builders.newBuilder();
+  const builder = newJunitBuilder();
   const targets = [...new Set(cmp.changes.filter((c) => c.kind !== 'removed').map((c) => c.target))].sort(natural);
   for (const target of targets) {
     const suite = builder.testSuite().name(target);

@@ -6,7 +6,12 @@ import { natural } from '../src/core/order.js';
 // Loaded on first use (it is slow to import and most runs write no JUnit). Its export is the builder
 // singleton, whose newBuilder() gives a fresh builder per report.
 let builders: Builder | undefined;
-const load = () => (builders ??= createRequire(import.meta.url)('junit-report-builder') as Builder);
+
+/** A fresh JUnit builder (the package is loaded on first use; its default export is a shared singleton). */
+export function newJunitBuilder(): ReturnType<Builder['newBuilder']> {
+  builders ??= createRequire(import.meta.url)('junit-report-builder') as Builder;
+  return builders.newBuilder();
+}
 
 function details(r: CheckResult): string {
   const lines = [r.message];
@@ -22,7 +27,7 @@ function details(r: CheckResult): string {
  */
 export const junitReporter: Reporter = {
   render(run: RunResult): string {
-    const builder = load().newBuilder();
+    const builder = newJunitBuilder();
     const targets = [...new Set(run.results.map((r) => r.target))].sort(natural);
     const knownFailures = new Set((run.baseline?.changes ?? []).filter((c) => c.kind === 'known' && (c.after === 'fail' || c.after === 'error')).map((c) => `${c.check}\u0000${c.target}`));
     for (const target of targets) {

@@ -163,19 +163,45 @@ function start(dir: string, name: string, bin: string, args: string[]): ChildPro
 /** Stops one component (a fault for tests: the scheduler or controller-manager going down). */
 export function stopComponent(name: string, dir = CLUSTER_DIR): void {
   const pid = componentPid(dir, name);
-  if (!pid) throw new Error(`${name} is not running`);
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  if (!pid || !killComponent(pid, name)) throw new Error(`${name} is not running (pid file: ${pid ?? 'none'})`);
   rmSync(join(dir, `${name}.pid`), { force: true });
 }
 
-/** Starts a component again with the command line it was first started with. */
-export function restartComponent(name: string, dir = CLUSTER_DIR): void {
+/**
+ * Kills `pid` only if it still is the component (its comm, cut at 15 characters by the kernel): a pid
+ * file that outlived its process may name someone else's process by now. Returns whether it killed.
+ */
+function isComponent(pid: number, name: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name.slice(0, 15);
+  } catch {
+    return false;
+  }
+}
+
+function killComponent(pid: number, name: string): boolean {
+  if (!isComponent(pid, name)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a component again with the command line it was first started with, and makes sure it stays up:
+ * right after a kill its port may still be held for a moment, and a component that exits on "address in
+ * use" would leave a pid file naming a process that is gone. Tries up to 5 times, 1 s apart.
+ */
+export async function restartComponent(name: string, dir = CLUSTER_DIR): Promise<void> {
   const [bin, ...args] = JSON.parse(readFileSync(join(dir, `${name}.cmd.json`), 'utf8')) as string[];
-  start(dir, name, bin, args);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const child = start(dir, name, bin, args);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (child.pid !== undefined && isComponent(child.pid, name)) return;
+  }
+  throw new Error(`${name} does not stay up after a restart: see ${join(dir, `${name}.log`)}`);
 }
 
 export function componentPid(dir: string, name: string): number | undefined {
@@ -268,13 +294,7 @@ export async function stopCluster(): Promise<void> {
   const dir = CLUSTER_DIR;
   for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
     const pid = existsSync(dir) ? componentPid(dir, name) : undefined;
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    if (pid) killComponent(pid, name);
   }
   rmSync(dir, { recursive: true, force: true });
 }

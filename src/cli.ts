@@ -136,10 +136,15 @@ async function hostsFrom(options: HostOptions): Promise<HostSource> {
   };
 }
 
-async function clusterFrom(options: HostOptions): Promise<ClusterSource & { listCalls: () => Record<string, number> }> {
+/** The cluster named by --kubeconfig/--context (or KUBECONFIG, ~/.kube/config, in-cluster); client-node loads only here. */
+async function connectApi(options: HostOptions) {
   const { KubeApi } = await import('./k8s/api.js');
+  return KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+}
+
+async function clusterFrom(options: HostOptions): Promise<ClusterSource & { listCalls: () => Record<string, number> }> {
   const { takeSnapshot } = await import('./k8s/snapshot.js');
-  const api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+  const api = await connectApi(options);
   return { snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
 }
 
@@ -150,11 +155,23 @@ function printStats(extra: Record<string, unknown>): void {
   process.stderr.write(`KUBECHECK_STATS ${JSON.stringify({ maxRssMiB: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), ...extra })}\n`);
 }
 
+/** Before a run: the report paths are writable and the baseline (if any) is a report. Fails fast, exit 2. */
+function prepareReports(options: RunCommandOptions): RunResult | undefined {
+  checkReportPaths(options);
+  return options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
+}
+
+/** After a run: compare with the baseline, write the reports, return the exit code. */
+function finishRun(run: RunResult, options: RunCommandOptions, baseline: RunResult | undefined): number {
+  if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
+  emitReports(run, options);
+  return exitCodeOf(run, options.failOn ?? 'fail');
+}
+
 async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
   const suite = loadSuite(resolveSuitePath(suiteRef));
   const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
-  checkReportPaths(options);
-  const baseline = options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
+  const baseline = prepareReports(options);
   const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
   const needsHosts = kinds.has('node') || kinds.has('fleet');
   const cluster = kinds.has('cluster') ? await clusterFrom(options) : undefined;
@@ -182,10 +199,9 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
       onProgress: (e) => progress.update(e),
     });
     progress.stop();
-    if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
-    emitReports(run, options);
+    const code = finishRun(run, options, baseline);
     printStats({ listCalls: cluster?.listCalls() ?? {} });
-    return exitCodeOf(run, options.failOn ?? 'fail');
+    return code;
   } finally {
     progress.stop();
     await source.close();
@@ -304,14 +320,9 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
     .argument('[nodes...]', 'nodes to diagnose (default: every NotReady node; without a cluster, every host)')
     .option('--all', 'look at Ready nodes too'))))
     .action(async (nodes: string[], options: RunCommandOptions & { all?: boolean }) => {
-      checkReportPaths(options);
-      const baseline = options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
+      const baseline = prepareReports(options);
       const useCluster = options.kubeconfig !== undefined || options.context !== undefined || process.env.KUBECONFIG !== undefined || !(options.inventory || options.hosts || options.local);
-      let api;
-      if (useCluster) {
-        const { KubeApi } = await import('./k8s/api.js');
-        api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
-      }
+      const api = useCluster ? await connectApi(options) : undefined;
       const source = options.inventory || options.hosts || options.local ? await hostsFrom(options) : { hosts: [], close: async () => undefined };
       try {
         const { runDoctor } = await import('./doctor/run.js');
@@ -325,9 +336,7 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
           timeoutMs: (options.timeout ?? 30) * 1000,
           version: packageVersion(),
         });
-        if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
-        emitReports(run, options);
-        setCode(exitCodeOf(run, options.failOn ?? 'fail'));
+        setCode(finishRun(run, options, baseline));
       } finally {
         await source.close();
       }
@@ -338,9 +347,8 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
     .option('--dry-run', 'only list them')
     .option('--timeout <seconds>', 'how long to wait for the namespaces to be gone (default 120)', positiveInt('--timeout')))
     .action(async (options: HostOptions & { dryRun?: boolean }) => {
-      const { KubeApi } = await import('./k8s/api.js');
       const { findLeftovers, removeLeftovers, MANAGED_SELECTOR } = await import('./scenarios/cleanup.js');
-      const api = await KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+      const api = await connectApi(options);
       let leftovers;
       try {
         leftovers = await findLeftovers(api, signal);

@@ -1,6 +1,26 @@
+import type { NodeFacts } from '../../src/core/facts.js';
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, skip } from '../../src/core/findings.js';
 import { cidrContains, parseCidr, parseIp } from '../../src/core/cidr.js';
+
+/**
+ * cni0's IPv4 addresses that lie outside the node's flannel subnet (subnet.env), or null when there is no
+ * cni0 or no subnet to compare with. Shared by this check and doctor's cni0-ip-conflict rule.
+ */
+export function staleCni0(facts: NodeFacts): { subnet: string; outside: string[] } | null {
+  const link = facts.links.ok ? facts.links.value.find((l) => l.name === 'cni0') : undefined;
+  const subnetText = facts.cni.subnetEnv.ok ? facts.cni.subnetEnv.value.FLANNEL_SUBNET : undefined;
+  const subnet = subnetText ? parseCidr(subnetText) : null;
+  if (!link || !subnet || !subnetText) return null;
+  const outside = link.addresses
+    .filter((a) => a.family === 'inet')
+    .filter((a) => {
+      const ip = parseIp(a.address);
+      return !ip || !cidrContains(subnet, ip);
+    })
+    .map((a) => `${a.address}/${a.prefix}`);
+  return { subnet: subnetText, outside };
+}
 
 export const cni0: NodeCheck = {
   kind: 'node',
@@ -29,17 +49,11 @@ export const cni0: NodeCheck = {
       return pass('no leftover cni0 or flannel.1');
     }
     if (!cni0Link) return pass('no cni0 yet (created with the first pod on this node)', { evidence });
-    const subnetText = facts.cni.subnetEnv.ok ? facts.cni.subnetEnv.value.FLANNEL_SUBNET : undefined;
-    const subnet = subnetText ? parseCidr(subnetText) : null;
-    if (!subnet) return skip('no flannel subnet to compare cni0 with (see cni.flannel-subnet)', { evidence });
-    const outside = addrs.filter((a) => {
-      const ip = parseIp(a.address);
-      return !ip || !cidrContains(subnet, ip);
-    });
-    if (outside.length) {
-      const have = outside.map((a) => `${a.address}/${a.prefix}`).join(', ');
-      return fail(`cni0 has ${have} but this node's flannel subnet is ${subnetText}: cni0 already has an IP address different from ${subnetText}`, { evidence, remediation: fix });
+    const stale = staleCni0(facts);
+    if (!stale) return skip('no flannel subnet to compare cni0 with (see cni.flannel-subnet)', { evidence });
+    if (stale.outside.length) {
+      return fail(`cni0 has ${stale.outside.join(', ')} but this node's flannel subnet is ${stale.subnet}: cni0 already has an IP address different from ${stale.subnet}`, { evidence, remediation: fix });
     }
-    return pass(addrs.length ? `cni0 ${addrs.map((a) => `${a.address}/${a.prefix}`).join(', ')} is inside ${subnetText}` : 'cni0 has no address yet', { evidence });
+    return pass(addrs.length ? `cni0 ${addrs.map((a) => `${a.address}/${a.prefix}`).join(', ')} is inside ${stale.subnet}` : 'cni0 has no address yet', { evidence });
   },
 };

@@ -69,7 +69,7 @@ export interface RunOptions {
 export const DEFAULT_CONCURRENCY = 32;
 
 
-function reasonOf(err: unknown): string {
+export function reasonOf(err: unknown): string {
   if (err instanceof TransportError || err instanceof InterruptedError) return err.message;
   if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
   return String(err);
@@ -104,6 +104,28 @@ export function summarize(results: readonly CheckResult[]): Summary {
   for (const r of results) summary[r.status]++;
   return summary;
 }
+
+/**
+ * Opens a host's one connection, runs the node collector on it and closes it, within `timeoutMs` or
+ * until `signal` aborts; the connection closes whichever way it ends (even one that opens too late).
+ */
+export async function collectFromHost(host: HostTarget, options: { timeoutMs: number; signal: AbortSignal; kubeletLog?: boolean }): Promise<NodeFacts> {
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
+  let transport: Transport | undefined;
+  const collect = async () => {
+    const opened = await host.open(signal);
+    transport = opened;
+    if (signal.aborted) throw new InterruptedError('interrupted');
+    return collectNodeFacts(opened, { timeoutMs: options.timeoutMs, signal, ...(options.kubeletLog ? { kubeletLog: true } : {}) });
+  };
+  try {
+    return await withTimeout(collect(), options.timeoutMs, options.signal, `connecting to ${host.name} and collecting facts`);
+  } finally {
+    await (transport as Transport | undefined)?.close().catch(() => undefined);
+  }
+}
+
+const isBad = (r: CheckResult) => r.status === 'fail' || r.status === 'error';
 
 /** Suite order, then id, then target (natural order: w2 before w10). */
 export function sortResults(results: CheckResult[], order: readonly string[]): CheckResult[] {
@@ -144,23 +166,11 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const needsFacts = nodeChecks.length + fleetChecks.length > 0;
   await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
     let facts: NodeFacts | undefined;
-    let transport: Transport | undefined;
-    const targetTimeout = options.targetTimeoutMs ?? 60_000;
     if (needsFacts) {
       try {
-        // The host's own signal aborts on Ctrl-C or when its time is up, so its connection closes either way.
-        const signal = AbortSignal.any([options.signal, AbortSignal.timeout(targetTimeout)]);
-        const collect = async () => {
-          const opened = await host.open(signal);
-          transport = opened;
-          if (signal.aborted) throw new InterruptedError('interrupted');
-          return collectNodeFacts(opened, { timeoutMs: targetTimeout, signal });
-        };
-        facts = await withTimeout(collect(), targetTimeout, options.signal, `connecting to ${host.name} and collecting facts`);
+        facts = await collectFromHost(host, { timeoutMs: options.targetTimeoutMs ?? 60_000, signal: options.signal });
       } catch (err: unknown) {
         unreached.set(host.name, reasonOf(err));
-      } finally {
-        await (transport as Transport | undefined)?.close().catch(() => undefined);
       }
     }
     const hostResults: CheckResult[] = [];
@@ -181,7 +191,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       type: 'target-done',
       target: host.name,
       reached: facts !== undefined,
-      failing: hostResults.some((r) => r.status === 'fail' || r.status === 'error'),
+      failing: hostResults.some(isBad),
       done,
       total: options.hosts.length,
     });
@@ -253,8 +263,6 @@ function judgeCluster(check: ClusterCheck, params: Record<string, unknown>, snap
   if (outcome instanceof Map) return [...outcome].map(([target, f]) => toResult(check.id, target, f, ms));
   return [toResult(check.id, 'cluster', outcome, ms)];
 }
-
-const isBad = (r: CheckResult) => r.status === 'fail' || r.status === 'error';
 
 /** Takes the cluster snapshot with the run's timeout; an API server that answers nothing is "not reached". */
 async function snapshotOnce(options: RunOptions): Promise<{ snapshot?: ClusterSnapshot; unreachable?: string }> {

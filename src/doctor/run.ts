@@ -1,14 +1,11 @@
 // kubecheck doctor: for each node (the NotReady ones, those named, or --all), gather the cluster's and
 // the host's evidence and name the causes, most likely first.
-import { collectNodeFacts } from '../collectors/node/index.js';
 import { natural } from '../core/order.js';
-import { forEachLimited, withTimeout } from '../core/pool.js';
-import type { HostTarget } from '../core/runner.js';
-import { summarize } from '../core/runner.js';
+import { forEachLimited } from '../core/pool.js';
+import { collectFromHost, reasonOf, summarize, type HostTarget } from '../core/runner.js';
 import type { CheckResult, Diagnosis, RunResult } from '../core/types.js';
 import type { KubeApi } from '../k8s/api.js';
 import { type NodeInfo, type PodInfo, type LeaseInfo, type TokenInfo, projectLease, projectNode, projectPod, projectToken } from '../k8s/snapshot.js';
-import type { Transport } from '../transports/types.js';
 import { diagnose } from './diagnose.js';
 import type { ClusterEvidence, NodeEvidence } from './evidence.js';
 
@@ -113,20 +110,12 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     const addresses = allNodes.find((n) => n.name === e.node)?.addresses.map((a) => a.address) ?? [];
     const host = hostFor(e.node, addresses, hosts);
     if (!host) return;
-    let transport: Transport | undefined;
     try {
-      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
-      const collect = async () => {
-        transport = await host.open(signal);
-        return collectNodeFacts(transport, { timeoutMs: options.timeoutMs, signal, kubeletLog: true });
-      };
-      const facts = await withTimeout(collect(), options.timeoutMs, options.signal, `reaching ${host.name}`);
+      const facts = await collectFromHost(host, { timeoutMs: options.timeoutMs, signal: options.signal, kubeletLog: true });
       const log = facts.raw.kubeletlog ?? '';
       e.host = { facts, kubeletLog: log.startsWith('no kubelet log') ? [] : log.split('\n').filter(Boolean), roles: host.roles };
     } catch (err: unknown) {
-      e.hostProblem = err instanceof Error ? err.message : String(err);
-    } finally {
-      await (transport as Transport | undefined)?.close().catch(() => undefined);
+      e.hostProblem = reasonOf(err);
     }
   });
 

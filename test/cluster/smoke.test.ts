@@ -178,8 +178,8 @@ describe('faults', () => {
         expect(result(run, 'cluster.nodes', node)).toMatchObject({ status: 'fail', message: expect.stringMatching(/node lease not renewed for \d+ s \(limit 10 s\): the kubelet stopped posting its heartbeat/) });
       }
     } finally {
-      restartComponent('kube-scheduler', clusterDir);
-      restartComponent('kwok', clusterDir);
+      await restartComponent('kube-scheduler', clusterDir);
+      await restartComponent('kwok', clusterDir);
     }
     await until('the scheduler to lead and the nodes to heartbeat again', 90_000, async () => (await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cluster.scheduler,cluster.nodes', '-q')).code === 0);
   }, 240_000);

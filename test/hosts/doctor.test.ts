@@ -82,7 +82,7 @@ describe('doctor with the real control plane', () => {
   }, 180_000);
 
   afterAll(async () => {
-    restartComponent('kwok', clusterDir);
+    await restartComponent('kwok', clusterDir);
     for (const n of names) await api.send('DELETE', `/api/v1/nodes/${n}`, undefined).catch(() => undefined);
   });
 
