@@ -28,6 +28,9 @@ import { runtime } from './node/runtime.js';
 import { selinux } from './node/selinux.js';
 import { swap } from './node/swap.js';
 import { sysctl } from './node/sysctl.js';
+import { canary } from './workloads/canary.js';
+import { configmapReload } from './workloads/configmap-reload.js';
+import { secretRestart } from './workloads/secret-restart.js';
 
 export const CHECKS: readonly Check[] = [
   swap,
@@ -58,6 +61,9 @@ export const CHECKS: readonly Check[] = [
   systemPods,
   bootstrap,
   flannelDaemonset,
+  canary,
+  configmapReload,
+  secretRestart,
 ];
 
 const byId = new Map(CHECKS.map((c) => [c.id, c]));

@@ -11,6 +11,9 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
+import { parse as parseYaml } from 'yaml';
+import { assetPath } from '../src/core/assets.js';
+import { KubeApi } from '../src/k8s/api.js';
 
 export const K8S_VERSION = process.env.KUBECHECK_K8S_VERSION ?? 'v1.33.13';
 export const ETCD_VERSION = process.env.KUBECHECK_ETCD_VERSION ?? 'v3.5.35';
@@ -80,6 +83,7 @@ async function buildFromWrapper(name: string, module: string, version: string, p
 }
 
 const STAGES_FILE = join(BIN_DIR, '..', 'kwok-stages.yaml');
+const EXEC_CRD_FILE = join(BIN_DIR, '..', 'kwok-exec-crd.yaml');
 
 /**
  * KWOK run on its own has no built-in Stages: take the "fast" node and pod stages and the lease heartbeat
@@ -91,6 +95,13 @@ async function collectKwokStages(): Promise<void> {
   const root = join(modcache, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize', 'stage');
   const files = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
   writeFileSync(STAGES_FILE, files.map((f) => readFileSync(join(root, f), 'utf8').trim()).join('\n---\n') + '\n');
+}
+
+/** The Exec CRD from the KWOK module: KWOK serves per-pod exec answers from these objects (--enable-crds=Exec). */
+async function collectKwokExecCrd(): Promise<void> {
+  if (existsSync(EXEC_CRD_FILE)) return;
+  const modcache = (await sh`go env GOMODCACHE`).stdout.trim();
+  writeFileSync(EXEC_CRD_FILE, readFileSync(join(modcache, `sigs.k8s.io/kwok@${KWOK_VERSION}`, 'kustomize', 'crd', 'bases', 'kwok.x-k8s.io_execs.yaml'), 'utf8'));
 }
 
 /** Builds every binary that is missing from the cache; returns the folder that holds them. */
@@ -115,7 +126,9 @@ export interface Cluster {
   ports: { apiserver: number; etcd: number; etcdPeer: number; controllerManager: number; scheduler: number };
 }
 
-const PORTS = { apiserver: 6443, etcd: 2379, etcdPeer: 2380, controllerManager: 10257, scheduler: 10259 };
+const PORTS = { apiserver: 6443, etcd: 2379, etcdPeer: 2380, controllerManager: 10257, scheduler: 10259, kwok: 10247 };
+/** How long kwok-pods takes to bring a ConfigMap/Secret change into a pod's volume (a kubelet's sync). */
+export const POD_VOLUME_SYNC_SECONDS = 3;
 
 async function pki(dir: string): Promise<void> {
   const p = join(dir, 'pki');
@@ -227,6 +240,7 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
   const bin = options.binDir ?? BIN_DIR;
   for (const b of BINARIES) if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: run \`node dist/scripts/controlplane.js build\``);
   if (!existsSync(STAGES_FILE)) await collectKwokStages();
+  if (!existsSync(EXEC_CRD_FILE)) await collectKwokExecCrd();
   await stopCluster();
   const dir = CLUSTER_DIR;
   mkdirSync(dir, { recursive: true });
@@ -250,6 +264,8 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
     '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true', '--enable-priority-and-fairness=false',
     '--allow-privileged=true', '--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000',
+    // exec/logs go to the node's kubelet endpoint: KWOK's own server at the node's InternalIP (127.0.0.1).
+    '--kubelet-preferred-address-types=InternalIP',
   ]);
   await waitFor('kube-apiserver', 90_000, async () => (await curl`curl -sk --cacert ${p('ca.crt')} https://127.0.0.1:${PORTS.apiserver}/readyz`).stdout.trim() === 'ok');
 
@@ -268,20 +284,36 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
     `--authorization-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--leader-elect=true',
     '--kube-api-qps=200', '--kube-api-burst=400',
   ]);
+  await installExecCrd(join(dir, 'admin.kubeconfig'));
   writeFileSync(join(dir, 'kwok.yaml'), kwokConfig());
   start(dir, 'kwok', join(bin, 'kwok'), [
     `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, `--config=${join(dir, 'kwok.yaml')}`,
     '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    '--node-lease-duration-seconds=40', '--server-address=127.0.0.1:10247', '--cidr=10.0.0.1/24', '--node-ip=10.0.0.1',
+    '--node-lease-duration-seconds=40', '--cidr=10.0.0.1/24',
+    // Nodes advertise KWOK's server as their kubelet, so the API server's exec proxy reaches KWOK's exec
+    // emulation; per-pod Exec objects (written by kwok-pods) say how to answer.
+    `--server-address=127.0.0.1:${PORTS.kwok}`, '--node-ip=127.0.0.1', `--node-port=${PORTS.kwok}`,
+    `--tls-cert-file=${p('apiserver.crt')}`, `--tls-private-key-file=${p('apiserver.key')}`, '--enable-crds=Exec',
   ]);
+  start(dir, 'kwok-pods', process.execPath, [assetPath('dist/scripts/kwok-pods.js'), `--kubeconfig=${join(dir, 'admin.kubeconfig')}`, `--state=${join(dir, 'pods')}`, `--sync-delay=${POD_VOLUME_SYNC_SECONDS}`]);
   const kc = join(dir, 'admin.kubeconfig');
   await waitFor('controller-manager and scheduler leases', 90_000, async () => {
     const out = await curl`curl -sk --cacert ${p('ca.crt')} --cert ${p('admin.crt')} --key ${p('admin.key')} https://127.0.0.1:${PORTS.apiserver}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases`;
     return out.stdout.includes('"kube-controller-manager"') && out.stdout.includes('"kube-scheduler"');
   });
   const pids: Record<string, number> = {};
-  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) pids[name] = componentPid(dir, name) ?? 0;
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kwok-pods']) pids[name] = componentPid(dir, name) ?? 0;
   return { dir, kubeconfig: kc, server: `https://127.0.0.1:${PORTS.apiserver}`, pids, ports: PORTS };
+}
+
+async function installExecCrd(kubeconfig: string): Promise<void> {
+  const api = await KubeApi.connect({ kubeconfig });
+  const crd = parseYaml(readFileSync(EXEC_CRD_FILE, 'utf8')) as { metadata: { name: string } };
+  await api.send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await waitFor('the KWOK Exec CRD', 30_000, async () => {
+    const got = await api.getJson<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
+  });
 }
 
 /** KWOK's Stages: nodes become Ready and renew their leases, pods become Running and Ready. */
@@ -292,7 +324,7 @@ function kwokConfig(): string {
 /** Stops every component (by pid file, then by port as a fallback) and removes the cluster's state. */
 export async function stopCluster(): Promise<void> {
   const dir = CLUSTER_DIR;
-  for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
+  for (const name of ['kwok-pods', 'kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
     const pid = existsSync(dir) ? componentPid(dir, name) : undefined;
     if (pid) killComponent(pid, name);
   }

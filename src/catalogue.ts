@@ -7,7 +7,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The check catalogue as a Markdown table, for the README. */
 export function catalogueMarkdown(): string {
-  const runsOn = { node: 'each host', fleet: 'all hosts together', cluster: 'the cluster API' } as Record<string, string>;
+  const runsOn = { node: 'each host', fleet: 'all hosts together', cluster: 'the cluster API', workload: 'the cluster (a scenario in its own namespace)' } as Record<string, string>;
   const rows = CHECKS.map((c) => `| \`${c.id}\` | ${runsOn[c.kind] ?? c.kind} | ${cell(c.title)} | ${cell(c.why)} |`);
   return ['| id | runs on | checks that | why it matters |', '|---|---|---|---|', ...rows].join('\n');
 }

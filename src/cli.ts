@@ -11,7 +11,7 @@ import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type ClusterSource, type Fai
 import type { Phase, Role, RunResult } from './core/types.js';
 import { compareRuns, loadReport } from './core/baseline.js';
 import { renderDiffJson, renderDiffJunit, renderDiffText } from '../reporters/diff.js';
-import { loadSuite, resolveSuitePath, selectChecks } from './suites/load.js';
+import { loadSuite, resolveSuitePath, selectChecks, type SuiteEntry } from './suites/load.js';
 import { hostsFromList, limitHosts, loadInventory, type Inventory } from './inventory/load.js';
 import { LocalTransport } from './transports/local.js';
 import { SshConnector, type HostKeyPolicy } from './transports/ssh.js';
@@ -42,7 +42,7 @@ interface HostOptions {
   timeout?: number;
 }
 
-type RunCommandOptions = HostOptions & OutputOptions & { baseline?: string };
+type RunCommandOptions = HostOptions & OutputOptions & { baseline?: string; workloads?: boolean; imageRegistry?: string };
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 const positiveInt = (flag: string) => (value: string) => {
@@ -64,6 +64,11 @@ function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('--fail-on <level>', 'lowest status that fails the run').choices(['fail', 'warn']).default('fail'))
     .option('--baseline <file>', 'compare with a saved JSON report: fail only on what is new or got worse')
     .option('--save-baseline <file>', 'save this run\'s JSON report as the next baseline');
+}
+
+function addWorkloadOptions(cmd: Command): Command {
+  return cmd
+    .option('--image-registry <registry>', 'pull the scenarios\' images through this mirror (nginx:1.22 → REGISTRY/library/nginx:1.22)');
 }
 
 function addClusterOptions(cmd: Command): Command {
@@ -145,7 +150,13 @@ async function connectApi(options: HostOptions) {
 async function clusterFrom(options: HostOptions): Promise<ClusterSource & { listCalls: () => Record<string, number> }> {
   const { takeSnapshot } = await import('./k8s/snapshot.js');
   const api = await connectApi(options);
-  return { snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
+  return { api, snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
+}
+
+/** Workload scenarios run with --workloads, or when --only picks them; `run` runs the suite as written. */
+function withoutWorkloads(command: string, entries: SuiteEntry[], options: RunCommandOptions): SuiteEntry[] {
+  if (command !== 'smoke' || options.workloads || options.only?.length) return entries;
+  return entries.filter((e) => findCheck(e.id)?.kind !== 'workload');
 }
 
 /** KUBECHECK_STATS=1: what a run cost (for the benchmarks), on stderr as one JSON line. */
@@ -170,17 +181,19 @@ function finishRun(run: RunResult, options: RunCommandOptions, baseline: RunResu
 
 async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
   const suite = loadSuite(resolveSuitePath(suiteRef));
-  const entries = selectChecks(suite.checks, options.only ?? [], options.skip ?? []);
+  const entries = withoutWorkloads(command, selectChecks(suite.checks, options.only ?? [], options.skip ?? []), options);
   const baseline = prepareReports(options);
   const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
   const needsHosts = kinds.has('node') || kinds.has('fleet');
-  const cluster = kinds.has('cluster') ? await clusterFrom(options) : undefined;
+  const cluster = kinds.has('cluster') || kinds.has('workload') ? await clusterFrom(options) : undefined;
+  const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
   const source = needsHosts ? await hostsFrom(options) : { hosts: [], close: async () => undefined };
   const hosts = source.hosts;
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
   const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
   if (options.role) parameters.role = options.role;
+  if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
   try {
     const run = await runSuite({
       command,
@@ -189,6 +202,7 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
       hosts,
       ...(cluster ? { cluster } : {}),
       ...(options.retries ? { retries: options.retries } : {}),
+      ...(kinds.has('workload') ? { workloadSettings } : {}),
       ...(options.phase ? { phase: options.phase } : {}),
       ...(options.role ? { roles: [options.role] } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
@@ -222,7 +236,7 @@ function attachBaseline(run: RunResult, baseline: RunResult, file: string): void
 }
 
 function catalogue(): string {
-  const needs = { node: 'host facts', fleet: 'all hosts\' facts', cluster: 'cluster API' } as const;
+  const needs = { node: 'host facts', fleet: 'all hosts\' facts', cluster: 'cluster API', workload: 'cluster (writes)' } as const;
   const rows = CHECKS.map((c) => [c.id, c.area, needs[c.kind], c.title]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['ID', 'AREA', 'NEEDS'][i].length));
   const fmt = (r: string[]) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ');
@@ -238,7 +252,7 @@ function explain(id: string): string {
   return [
     `${check.id} — ${check.title}`,
     '',
-    `Area: ${check.area}    Runs on: ${{ node: 'each host (node collector facts)', fleet: 'all hosts together (fleet)', cluster: 'the cluster, through its API' }[check.kind]}`,
+    `Area: ${check.area}    Runs on: ${{ node: 'each host (node collector facts)', fleet: 'all hosts together (fleet)', cluster: 'the cluster, through its API', workload: 'the cluster: creates a namespace of its own, runs the scenario, deletes it' }[check.kind]}`,
     '',
     'Why it matters:',
     `  ${check.why}`,
@@ -265,6 +279,9 @@ Examples:
   kubecheck preflight --hosts root@10.0.0.1,root@10.0.0.2 --role worker
   kubecheck run suites/preflight-worker.yaml --local --only 'node.*' --junit report.xml
   kubecheck smoke --kubeconfig ~/.kube/config --junit smoke.xml
+  kubecheck smoke --workloads --image-registry registry.local:5000   … plus canary, ConfigMap, Secret scenarios
+  kubecheck run smoke --only workload.canary        one scenario alone
+  kubecheck cleanup                                 remove namespaces an interrupted scenario left
   kubecheck smoke --baseline last.json --save-baseline next.json   regression gate
   kubecheck diff last.json next.json                what changed between two reports
   kubecheck fix cni0 --node w2 -i hosts.yaml        show the cleanup a stale cni0 needs (dry run)
@@ -283,16 +300,17 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       setCode(await runCommand('preflight', options.suite ?? 'preflight', options, signal));
     });
 
-  addOutputOptions(addClusterOptions(program.command('smoke')
-    .description('check a cluster after install through its API (suites/smoke.yaml)')
-    .option('--suite <file>', 'another suite file instead of the built-in smoke')))
+  addOutputOptions(addWorkloadOptions(addClusterOptions(program.command('smoke')
+    .description('check a cluster after install through its API (suites/smoke.yaml); --workloads runs the scenarios too')
+    .option('--workloads', 'also run the workload scenarios (canary, ConfigMap reload, Secret restart) in namespaces of their own')
+    .option('--suite <file>', 'another suite file instead of the built-in smoke'))))
     .action(async (options: RunCommandOptions & { suite?: string }) => {
       setCode(await runCommand('smoke', options.suite ?? 'smoke', options, signal));
     });
 
-  addOutputOptions(addClusterOptions(addHostOptions(program.command('run')
+  addOutputOptions(addWorkloadOptions(addClusterOptions(addHostOptions(program.command('run')
     .description('run any suite file (or a built-in suite by name: preflight, preflight-worker, …)')
-    .argument('<suite>', 'suite file or built-in suite name'))))
+    .argument('<suite>', 'suite file or built-in suite name')))))
     .action(async (suite: string, options: RunCommandOptions) => {
       setCode(await runCommand('run', suite, options, signal));
     });

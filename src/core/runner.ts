@@ -7,6 +7,7 @@ import type { Suite, SuiteEntry } from '../suites/load.js';
 import type { Transport } from '../transports/types.js';
 import { TransportError } from '../transports/types.js';
 import type { ClusterSnapshot } from '../k8s/snapshot.js';
+import type { KubeApi } from '../k8s/api.js';
 import type {
   Check,
   CheckResult,
@@ -16,6 +17,8 @@ import type {
   FleetMember,
   NodeCheck,
   Phase,
+  WorkloadCheck,
+  WorkloadSettings,
   Role,
   RunResult,
   Status,
@@ -40,13 +43,17 @@ export type ProgressEvent =
 /** Where cluster checks get their snapshot (taken once per run; again only for --retries). */
 export interface ClusterSource {
   snapshot(signal: AbortSignal): Promise<ClusterSnapshot>;
+  /** The API client workload scenarios run with (they write: their own namespace only). */
+  api?: KubeApi;
 }
 
 export interface RunOptions {
   command: string;
   cluster?: ClusterSource;
-  /** Re-run failing cluster checks on a fresh snapshot up to this many times (never node facts). */
+  /** Re-run failing cluster checks on a fresh snapshot (and failing scenarios) up to this many times (never node facts). */
   retries?: number;
+  /** Settings every workload scenario gets (the suite's `workloads:` block and --image-registry). */
+  workloadSettings?: WorkloadSettings;
   suite: Suite;
   /** The suite's entries after --only/--skip. */
   entries: SuiteEntry[];
@@ -84,6 +91,7 @@ function toResult(check: string, target: string, finding: Finding, durationMs: n
     ...(finding.evidence && Object.keys(finding.evidence).length ? { evidence: finding.evidence } : {}),
     ...(finding.status !== 'pass' && finding.status !== 'skip' ? { remediation: finding.remediation ?? findCheck(check)?.remediation } : {}),
     durationMs,
+    ...(finding.steps ? { steps: finding.steps } : {}),
   };
 }
 
@@ -160,7 +168,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   const clusterChecks = checks.filter((c): c is { entry: SuiteEntry; check: ClusterCheck } => c.check.kind === 'cluster');
   // One snapshot per run, taken first: cluster checks judge it and host checks learn each node's podCIDRs.
-  const first = options.cluster && (clusterChecks.length || nodeChecks.length) ? await snapshotOnce(options) : undefined;
+  const workloadChecks = checks.filter((c): c is { entry: SuiteEntry; check: WorkloadCheck } => c.check.kind === 'workload');
+  const first = options.cluster && (clusterChecks.length || nodeChecks.length || workloadChecks.length) ? await snapshotOnce(options) : undefined;
   const podCIDRs = new Map<string, string[]>(first?.snapshot?.nodes.ok ? first.snapshot.nodes.items.map((n) => [n.name, n.podCIDRs]) : []);
 
   const needsFacts = nodeChecks.length + fleetChecks.length > 0;
@@ -197,10 +206,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     });
   });
 
-  const interrupted = options.signal.aborted;
   // Hosts never started because of Ctrl-C still appear, as errors, so the report is complete.
   const seen = new Set([...members.map((m) => m.host), ...unreached.keys()]);
-  for (const host of needsFacts && interrupted ? options.hosts : []) {
+  for (const host of needsFacts && options.signal.aborted ? options.hosts : []) {
     if (seen.has(host.name)) continue;
     unreached.set(host.name, 'interrupted before this host was checked');
     for (const { check } of nodeChecks) results.push(toResult(check.id, host.name, error('interrupted before this host was checked'), 0));
@@ -228,7 +236,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     results.push(...outcome.results);
     clusterReached = outcome.reached;
   }
+  if (workloadChecks.length) {
+    const outcome = await runWorkloadChecks(workloadChecks, options, now, first);
+    results.push(...outcome.results);
+    clusterReached = (clusterReached ?? false) || outcome.reached;
+  }
 
+  const interrupted = options.signal.aborted;
   const order = options.entries.map((e) => e.id);
   sortResults(results, order.length ? order : CHECKS.map((c) => c.id));
   const total = options.hosts.length + (clusterReached === undefined ? 0 : 1);
@@ -312,6 +326,40 @@ async function runClusterChecks(
       return isBad(retried) ? { ...retried, attempts: attempt } : { ...retried, attempts: attempt, message: `${retried.message} (passed on attempt ${attempt}: flaky)` };
     });
   }
+  return { results, reached: true };
+}
+
+/**
+ * Workload scenarios run side by side (each in its own namespace). A failing one runs again from the
+ * start with --retries; a pass on retry is marked flaky. An exception is an `error` for that scenario.
+ */
+async function runWorkloadChecks(
+  checks: { entry: SuiteEntry; check: WorkloadCheck }[],
+  options: RunOptions,
+  now: () => Date,
+  first: { snapshot?: ClusterSnapshot; unreachable?: string } | undefined,
+): Promise<{ results: CheckResult[]; reached: boolean }> {
+  const errorAll = (message: string) => checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
+  const api = options.cluster?.api;
+  if (!api || !first) return { results: errorAll('no cluster to run scenarios on: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
+  if (!first.snapshot) return { results: errorAll(`cluster not reached: ${first.unreachable}`), reached: false };
+  if (options.signal.aborted) return { results: errorAll('interrupted before this scenario ran'), reached: true };
+  const results = await Promise.all(checks.map(async ({ entry, check }) => {
+    let result: CheckResult | undefined;
+    for (let attempt = 1; attempt <= (options.retries ?? 0) + 1; attempt++) {
+      const started = performance.now();
+      let finding: Finding;
+      try {
+        finding = await check.run({ api, params: entry.params, settings: options.workloadSettings ?? {}, signal: options.signal, now });
+      } catch (err: unknown) {
+        finding = error(`the scenario crashed: ${reasonOf(err)}`);
+      }
+      result = toResult(check.id, 'cluster', finding, Math.round(performance.now() - started));
+      if (attempt > 1) result = { ...result, attempts: attempt, ...(isBad(result) ? {} : { message: `${result.message} (passed on attempt ${attempt}: flaky)` }) };
+      if (!isBad(result) || options.signal.aborted) break;
+    }
+    return result!;
+  }));
   return { results, reached: true };
 }
 

@@ -17,6 +17,16 @@ export interface Finding {
   evidence?: Record<string, string>;
   /** Overrides the check's generic remediation with the exact command for this target. */
   remediation?: string;
+  /** Workload scenarios: each step's outcome and timing. */
+  steps?: StepRecord[];
+}
+
+/** One step of a workload scenario, as reported. */
+export interface StepRecord {
+  name: string;
+  status: Status;
+  durationMs: number;
+  message?: string;
 }
 
 /** A finding placed on a target, as the runner records it. */
@@ -30,6 +40,8 @@ export interface CheckResult {
   durationMs: number;
   /** Set when the result passed only after retrying (a flaky result). */
   attempts?: number;
+  /** Workload scenarios: each step's outcome and timing (an extension to the contract). */
+  steps?: StepRecord[];
 }
 
 export interface Diagnosis {
@@ -141,4 +153,37 @@ export interface ClusterCheck extends CheckBase {
   run(snapshot: import('../k8s/snapshot.js').ClusterSnapshot, ctx: ClusterContext): Finding | Map<string, Finding>;
 }
 
-export type Check = NodeCheck | FleetCheck | ClusterCheck;
+/** Run-wide settings for workload scenarios (the suite's `workloads:` block, --image-registry). */
+export interface WorkloadSettings {
+  /** Pull every image through this registry (mirror) instead of its own: `nginx:1.22` → `REG/library/nginx:1.22`. */
+  imageRegistry?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Requests (and nothing else) set on every container, e.g. {cpu: 10m, memory: 32Mi}. */
+  requests?: Record<string, string>;
+  /** Only schedule scenario pods on nodes with these labels. */
+  nodeSelector?: Record<string, string>;
+  /** How long to wait for a scenario's namespace to be gone after it ran (seconds). */
+  cleanupTimeout?: number;
+}
+
+export interface WorkloadContext {
+  api: import('../k8s/api.js').KubeApi;
+  params: Record<string, unknown>;
+  settings: WorkloadSettings;
+  /** The run's signal: Ctrl-C. A scenario still removes its namespace after it aborts. */
+  signal: AbortSignal;
+  now: () => Date;
+}
+
+/**
+ * A workload check runs a scenario against the cluster: the only kind of check that changes anything,
+ * inside a namespace of its own that it always deletes. Its finding carries the steps it went through.
+ */
+export interface WorkloadCheck extends CheckBase {
+  kind: 'workload';
+  /** The scenario's manifests (YAML next to the check), from the package root. */
+  manifests: string;
+  run(ctx: WorkloadContext): Promise<Finding>;
+}
+
+export type Check = NodeCheck | FleetCheck | ClusterCheck | WorkloadCheck;

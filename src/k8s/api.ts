@@ -133,6 +133,79 @@ export class KubeApi {
   }
 
   /**
+   * Watches a collection: calls `onEvent` for each event until it returns true ('stopped'), the server
+   * closes the stream ('closed': watch again from the last version seen), the version expired ('gone':
+   * list again), or `signal` aborts (an ApiError 'interrupted'). Bookmarks carry the latest version.
+   */
+  watch<T extends { metadata?: { resourceVersion?: string } }>(path: string, onEvent: (event: WatchEvent<T>) => boolean | void, options: WatchOptions = {}): Promise<{ end: WatchEnd; resourceVersion?: string }> {
+    const q = new URLSearchParams({ ...(options.query ?? {}), watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(options.timeoutSeconds ?? 60) });
+    if (options.resourceVersion) q.set('resourceVersion', options.resourceVersion);
+    const url = new URL(`${path}?${q}`, this.server);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    let version = options.resourceVersion;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: { end: WatchEnd; resourceVersion?: string } | Error) => {
+        if (settled) return;
+        settled = true;
+        req.destroy();
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const req = send(url, { ...this.base, method: 'GET', headers: { ...(this.base.headers ?? {}), Accept: 'application/json' }, ...(options.signal ? { signal: options.signal } : {}) }, (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              parseOrThrow({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }, `WATCH ${path}`);
+            } catch (err: unknown) {
+              finish(err instanceof ApiError && err.status === 410 ? { end: 'gone' } : (err as Error));
+            }
+          });
+          return;
+        }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0 && !settled) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            let event: WatchEvent<T>;
+            try {
+              event = JSON.parse(line) as WatchEvent<T>;
+            } catch {
+              finish(new ApiError(0, `WATCH ${path}: the server sent something that is not a watch event: ${line.slice(0, 120)}`));
+              return;
+            }
+            if (event.type === 'ERROR') {
+              const status = event.object as { code?: number; message?: string };
+              finish(status.code === 410 ? { end: 'gone' } : new ApiError(status.code ?? 0, `WATCH ${path}: ${status.message ?? 'error event'}`));
+              return;
+            }
+            version = event.object.metadata?.resourceVersion ?? version;
+            if (event.type === 'BOOKMARK') continue;
+            if (onEvent(event)) {
+              finish({ end: 'stopped', ...(version ? { resourceVersion: version } : {}) });
+              return;
+            }
+          }
+        });
+        res.on('end', () => finish({ end: 'closed', ...(version ? { resourceVersion: version } : {}) }));
+        res.on('error', (err) => finish(err));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError') finish(new ApiError(0, 'interrupted'));
+        else finish(new ApiError(0, `cannot reach the API server ${this.server.origin}: ${err.code ?? err.message}`, err.code));
+      });
+      req.end();
+    });
+  }
+
+  /**
    * Lists a collection page by page (limit/continue), keeping only what `project` returns for each
    * item. A 403 or 401 becomes a `Listed` failure, not an exception.
    */
@@ -163,6 +236,24 @@ export class KubeApi {
     } while (cont);
     return { ok: true, items };
   }
+}
+
+/** One event of a watch stream. */
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** How a watch ended: the handler asked to stop, the server closed the stream, or the version is too old (relist). */
+export type WatchEnd = 'stopped' | 'closed' | 'gone';
+
+export interface WatchOptions {
+  /** Start after this version (from a list); events before it are not replayed. */
+  resourceVersion?: string;
+  query?: Record<string, string>;
+  signal?: AbortSignal;
+  /** How long the server keeps the stream open before closing it (the caller watches again). */
+  timeoutSeconds?: number;
 }
 
 function parseOrThrow<T>(res: ApiResponse, what: string): T {

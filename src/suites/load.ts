@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import { CHECKS, findCheck } from '../../checks/index.js';
 import { assetPath } from '../core/assets.js';
 import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
-import type { Phase, Role } from '../core/types.js';
+import type { Phase, Role, WorkloadSettings } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems } from '../core/yaml-doc.js';
 
 export interface SuiteEntry {
@@ -18,6 +18,8 @@ export interface Suite {
   phase?: Phase;
   roles?: Role[];
   checks: SuiteEntry[];
+  /** Settings for workload scenarios. */
+  workloads?: WorkloadSettings;
   file: string;
 }
 
@@ -27,6 +29,7 @@ interface RawSuite {
   phase?: Phase;
   roles?: Role[];
   checks: (string | { id: string; params?: Record<string, unknown> })[];
+  workloads?: WorkloadSettings;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -99,6 +102,7 @@ export function parseSuite(text: string, file: string): Suite {
     ...(raw.phase ? { phase: raw.phase } : {}),
     ...(raw.roles ? { roles: raw.roles } : {}),
     checks: entries,
+    ...(raw.workloads ? { workloads: raw.workloads } : {}),
     file,
   };
 }

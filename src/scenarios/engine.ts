@@ -1,0 +1,293 @@
+// The scenario engine: named steps, each bounded by its own timeout and the run's signal; waits that
+// follow the API through watches; a namespace of its own, created first and always deleted last (after
+// a pass, a failure, a timeout or Ctrl-C); evidence (events, pod states) gathered before the cleanup.
+import { randomBytes } from 'node:crypto';
+import { ApiError, type KubeApi, type WatchEvent } from '../k8s/api.js';
+import { ExecError, execInPod, type ExecOutput } from '../k8s/exec.js';
+import type { Finding, StepRecord, WorkloadContext } from '../core/types.js';
+import { MANAGED_BY } from './cleanup.js';
+import { collectionOf, prepareManifests, type Manifest } from './manifests.js';
+
+/** The expectation did not hold: the scenario fails at this step with this reason. */
+export class ExpectationFailed extends Error {
+  override name = 'ExpectationFailed';
+}
+
+/** A wait ran out of time; carries the last state seen so the report says how far it got. */
+export class WaitTimedOut extends Error {
+  override name = 'WaitTimedOut';
+}
+
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+export interface Judged<V> {
+  done: boolean;
+  /** What was seen, for the timeout message ("2/3 replicas available"). */
+  state: string;
+  value?: V;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+interface Metadata {
+  metadata?: { name?: string; resourceVersion?: string; deletionTimestamp?: string };
+}
+
+export class Scenario {
+  readonly namespace: string;
+  readonly steps: StepRecord[] = [];
+  constructor(
+    readonly id: string,
+    private readonly ctx: WorkloadContext,
+  ) {
+    this.namespace = `kubecheck-${id.replace(/^workload\./, '')}-${randomBytes(3).toString('hex')}`;
+  }
+
+  get api(): KubeApi {
+    return this.ctx.api;
+  }
+
+  /**
+   * Runs one named step within `timeoutSeconds` (and the run's signal); records its outcome and time.
+   * `fn` returns the step's note for the report, or an object with a note and a value.
+   */
+  async step<T = void>(name: string, timeoutSeconds: number, fn: (signal: AbortSignal) => Promise<{ note?: string; value: T } | string | void>): Promise<T> {
+    const timeoutMs = timeoutSeconds * 1000;
+    const signal = AbortSignal.any([this.ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    const started = performance.now();
+    const record = (status: StepRecord['status'], message?: string) =>
+      this.steps.push({ name, status, durationMs: Math.round(performance.now() - started), ...(message ? { message } : {}) });
+    try {
+      const out = await fn(signal);
+      if (this.ctx.signal.aborted) throw new Interrupted('interrupted');
+      const note = typeof out === 'string' ? out : out && typeof out === 'object' ? out.note : undefined;
+      record('pass', note);
+      return (out && typeof out === 'object' ? out.value : undefined) as T;
+    } catch (err: unknown) {
+      const reason = this.explain(err, signal, timeoutMs);
+      record(reason.status, reason.message);
+      throw new StepError(name, reason.status, reason.message, { cause: err });
+    }
+  }
+
+  private explain(err: unknown, signal: AbortSignal, timeoutMs: number): { status: 'fail' | 'error'; message: string } {
+    if (this.ctx.signal.aborted) return { status: 'error', message: 'interrupted' };
+    if (err instanceof ExpectationFailed || err instanceof WaitTimedOut) return { status: 'fail', message: err.message };
+    if (signal.aborted) return { status: 'fail', message: `did not finish within ${seconds(timeoutMs)}` };
+    if (err instanceof ApiError && (err.status === 403 || err.status === 401)) return { status: 'error', message: `denied: ${err.message} (deploy/rbac/kubecheck-scenarios.yaml lists what scenarios need)` };
+    return { status: 'error', message: err instanceof Error ? err.message : String(err) };
+  }
+
+  /** Creates the manifests in this scenario's namespace (labelled, settings applied), in order. */
+  async create(manifests: readonly Manifest[], signal: AbortSignal): Promise<Manifest[]> {
+    const prepared = prepareManifests(manifests, this.namespace, this.ctx.settings, this.id);
+    for (const m of prepared) await this.api.send('POST', collectionOf(m), m, signal);
+    return prepared;
+  }
+
+  async patch(path: string, body: unknown, signal: AbortSignal): Promise<void> {
+    await this.api.send('PATCH', path, body, signal, 'application/merge-patch+json');
+  }
+
+  /**
+   * Waits until `judge` says done over the collection's current items: one list, then a watch from
+   * that version (watched again when the server closes it, listed again when the version expires).
+   * On timeout it throws WaitTimedOut with the last state seen.
+   */
+  async waitFor<T extends Metadata, V = true>(
+    what: string,
+    collection: string,
+    query: Record<string, string>,
+    judge: (items: T[]) => Judged<V>,
+    signal: AbortSignal,
+  ): Promise<V> {
+    let last = 'nothing seen yet';
+    const started = performance.now();
+    try {
+      for (;;) {
+        const q = new URLSearchParams(query);
+        const list = await this.api.getJson<{ metadata: { resourceVersion: string }; items: T[] }>(`${collection}${q.size ? `?${q}` : ''}`, signal);
+        const items = new Map(list.items.map((i) => [i.metadata?.name ?? '', i]));
+        let verdict = judge([...items.values()]);
+        if (verdict.done) return verdict.value as V;
+        last = verdict.state;
+        let version: string | undefined = list.metadata.resourceVersion;
+        for (;;) {
+          const ended: { end: string; resourceVersion?: string } = await this.api.watch<T>(collection, (e: WatchEvent<T>) => {
+            const name = e.object.metadata?.name ?? '';
+            if (e.type === 'DELETED') items.delete(name);
+            else items.set(name, e.object);
+            verdict = judge([...items.values()]);
+            last = verdict.state;
+            return verdict.done;
+          }, { query, signal, timeoutSeconds: 30, ...(version ? { resourceVersion: version } : {}) });
+          if (ended.end === 'stopped') return verdict.value as V;
+          if (ended.end === 'gone') break;
+          version = ended.resourceVersion ?? version;
+        }
+      }
+    } catch (err: unknown) {
+      if (signal.aborted && !this.ctx.signal.aborted) throw new WaitTimedOut(`${what}: not within ${seconds(performance.now() - started)}; last seen: ${last}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `sh -c SCRIPT ARGS…` in a pod's container. A container that cannot take an exec yet (it just
+   * started) is tried again until the step's time is up; a command that ran returns its exit code.
+   */
+  async exec(pod: string, container: string, script: string, args: string[], signal: AbortSignal, timeoutMs = 30_000): Promise<ExecOutput> {
+    let delay = 250;
+    for (;;) {
+      try {
+        return await execInPod(this.api, { namespace: this.namespace, pod, container }, ['sh', '-c', script, 'sh', ...args], { timeoutMs, signal });
+      } catch (err: unknown) {
+        if (!(err instanceof ExecError) || err.timedOut || signal.aborted) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+        if (signal.aborted) throw err;
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** What the namespace shows when something went wrong: recent events and every pod's state. */
+  async evidence(): Promise<Record<string, string>> {
+    const signal = AbortSignal.timeout(10_000);
+    const out: Record<string, string> = {};
+    try {
+      const events = await this.api.getJson<{ items: RawEvent[] }>(`/api/v1/namespaces/${this.namespace}/events`, signal);
+      const lines = events.items
+        .sort((a, b) => (a.lastTimestamp ?? a.eventTime ?? '').localeCompare(b.lastTimestamp ?? b.eventTime ?? ''))
+        .slice(-15)
+        .map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${(e.message ?? '').trim()}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
+      if (lines.length) out.events = lines.join('\n');
+    } catch (err: unknown) {
+      out.events = `could not list events: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    try {
+      const pods = await this.api.getJson<{ items: RawPod[] }>(`/api/v1/namespaces/${this.namespace}/pods`, signal);
+      const lines = pods.items.map(describePod);
+      out.pods = lines.length ? lines.join('\n') : 'no pods';
+    } catch (err: unknown) {
+      out.pods = `could not list pods: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    return out;
+  }
+}
+
+/** A step ended badly; the scenario's finding is built from it. */
+export class StepError extends Error {
+  override name = 'StepError';
+  constructor(
+    readonly step: string,
+    readonly status: 'fail' | 'error',
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`step "${step}": ${reason}`, options);
+  }
+}
+
+interface RawEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  involvedObject?: { kind?: string; name?: string };
+}
+
+export interface RawPod {
+  metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+    containerStatuses?: { name?: string; ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string } } }[];
+  };
+}
+
+export function podReady(p: RawPod): boolean {
+  return !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+function describePod(p: RawPod): string {
+  const bits = [`${p.metadata?.name ?? '?'}: ${p.metadata?.deletionTimestamp ? 'Terminating' : p.status?.phase ?? 'unknown'}`];
+  bits.push(p.spec?.nodeName ? `on ${p.spec.nodeName}` : 'not scheduled');
+  for (const c of p.status?.conditions ?? []) {
+    if (c.status !== 'True' && (c.reason || c.message)) bits.push(`${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`);
+  }
+  for (const c of p.status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting;
+    if (waiting) bits.push(`${c.name} waiting: ${waiting.reason ?? ''}${waiting.message ? ` ${waiting.message}` : ''}`);
+    if ((c.restartCount ?? 0) > 0) bits.push(`${c.name} restarted ${c.restartCount}x`);
+  }
+  return bits.join(', ');
+}
+
+/**
+ * Runs a scenario: creates its namespace, runs `body`, and deletes the namespace whatever happened,
+ * waiting (bounded) until it is gone. The finding names the step that broke and carries the evidence.
+ */
+export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Scenario) => Promise<string>): Promise<Finding> {
+  const s = new Scenario(id, ctx);
+  let finding: Finding;
+  try {
+    await s.step('create namespace', 30, async (signal) => {
+      await s.api.send('POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: s.namespace, labels: { [MANAGED_BY.key]: MANAGED_BY.value, 'kubecheck.dev/scenario': id } },
+      }, signal);
+      return s.namespace;
+    });
+    const message = await body(s);
+    finding = { status: 'pass', message };
+  } catch (err: unknown) {
+    if (!(err instanceof StepError)) throw err;
+    const interrupted = ctx.signal.aborted;
+    finding = {
+      status: err.status,
+      message: interrupted ? `interrupted during step "${err.step}"` : `step "${err.step}" ${err.status === 'fail' ? 'failed' : 'could not run'}: ${err.reason}`,
+      ...(err.step !== 'create namespace' && !interrupted ? { evidence: await s.evidence() } : {}),
+    };
+  }
+  const cleanup = await removeNamespace(s, ctx);
+  if (cleanup && finding.status === 'pass') finding = { status: 'warn', message: `${finding.message}; but ${cleanup}` };
+  else if (cleanup) finding = { ...finding, message: `${finding.message}; ${cleanup}` };
+  return { ...finding, steps: s.steps };
+}
+
+/**
+ * Deletes the scenario's namespace and waits until it is gone. Runs on its own clock, not the run's
+ * signal: after Ctrl-C the namespace must still go. Returns a problem to report, or undefined.
+ */
+async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<string | undefined> {
+  if (!s.steps.some((st) => st.name === 'create namespace' && st.status === 'pass')) return undefined;
+  const timeout = ctx.settings.cleanupTimeout ?? 120;
+  const cleanupCtx: WorkloadContext = { ...ctx, signal: new AbortController().signal };
+  const cleaner = new Scenario(s.id, cleanupCtx);
+  try {
+    await cleaner.step('delete namespace', timeout, async (signal) => {
+      try {
+        await s.api.send('DELETE', `/api/v1/namespaces/${s.namespace}`, undefined, signal);
+      } catch (err: unknown) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      await cleaner.waitFor('namespace gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
+        done: items.length === 0,
+        state: items.length ? `namespace ${s.namespace} still terminating` : 'gone',
+        value: true,
+      }), signal);
+      return `${s.namespace} deleted`;
+    });
+    return undefined;
+  } catch (err: unknown) {
+    return `the namespace ${s.namespace} was not removed (${err instanceof StepError ? err.reason : String(err)}): \`kubecheck cleanup\` removes it`;
+  } finally {
+    s.steps.push(...cleaner.steps);
+  }
+}
