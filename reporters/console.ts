@@ -57,7 +57,21 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
   const line = (r: CheckResult, width: number) => {
     const m = MARK[r.status];
     const out = [`  ${paint(m.colour, m.mark)} ${r.check.padEnd(width)}  ${r.message}`];
-    if (r.status !== 'pass' && r.status !== 'skip' && r.remediation) {
+    const bad = r.status !== 'pass' && r.status !== 'skip';
+    // A scenario's steps: always when it went wrong, with -v when it passed.
+    if (r.steps && (bad || options.verbose)) {
+      for (const st of r.steps) {
+        const sm = MARK[st.status];
+        out.push(`      ${paint(sm.colour, sm.mark)} ${st.name} ${paint('gray', `(${(st.durationMs / 1000).toFixed(1)} s)`)}${st.message ? `: ${st.message}` : ''}`);
+      }
+      if (bad && r.evidence) {
+        for (const [k, v] of Object.entries(r.evidence)) {
+          out.push(paint('gray', `      ${k}:`));
+          for (const l of v.split('\n').slice(-8)) out.push(paint('gray', `        ${l}`));
+        }
+      }
+    }
+    if (bad && r.remediation) {
       const [first, ...rest] = r.remediation.split('\n');
       out.push(paint('blue', [`      fix: ${first}`, ...rest.map((l) => `           ${l}`)].join('\n')));
     }

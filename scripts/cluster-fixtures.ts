@@ -30,9 +30,9 @@ export function kwokNode(name: string, labels: Record<string, string> = {}) {
 }
 
 /** Creates nodes (in parallel batches) for KWOK to manage. */
-export async function createNodes(api: KubeApi, names: string[], concurrency = 32): Promise<void> {
+export async function createNodes(api: KubeApi, names: string[], concurrency = 32, labels: Record<string, string> = {}): Promise<void> {
   for (let i = 0; i < names.length; i += concurrency) {
-    await Promise.all(names.slice(i, i + concurrency).map((n) => apply(api, '/api/v1/nodes', kwokNode(n))));
+    await Promise.all(names.slice(i, i + concurrency).map((n) => apply(api, '/api/v1/nodes', kwokNode(n, labels))));
   }
 }
 

@@ -129,7 +129,7 @@ export class Scenario {
         }
       }
     } catch (err: unknown) {
-      if (signal.aborted && !this.ctx.signal.aborted) throw new WaitTimedOut(`${what}: not within ${seconds(performance.now() - started)}; last seen: ${last}`);
+      if (signal.aborted && !this.ctx.signal.aborted) throw new WaitTimedOut(`timed out after ${seconds(performance.now() - started)} waiting for ${what}; last seen: ${last}`);
       throw err;
     }
   }
@@ -159,7 +159,7 @@ export class Scenario {
     try {
       const events = await this.api.getJson<{ items: RawEvent[] }>(`/api/v1/namespaces/${this.namespace}/events`, signal);
       const lines = events.items
-        .sort((a, b) => (a.lastTimestamp ?? a.eventTime ?? '').localeCompare(b.lastTimestamp ?? b.eventTime ?? ''))
+        .sort((a, b) => whenOf(a).localeCompare(whenOf(b)))
         .slice(-15)
         .map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${(e.message ?? '').trim()}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
       if (lines.length) out.events = lines.join('\n');
@@ -190,7 +190,10 @@ export class StepError extends Error {
   }
 }
 
+const whenOf = (e: RawEvent) => e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
+
 interface RawEvent {
+  metadata?: { creationTimestamp?: string };
   type?: string;
   reason?: string;
   message?: string;
@@ -277,7 +280,7 @@ async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<strin
       } catch (err: unknown) {
         if (!(err instanceof ApiError && err.status === 404)) throw err;
       }
-      await cleaner.waitFor('namespace gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
+      await cleaner.waitFor('the namespace to be gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
         done: items.length === 0,
         state: items.length ? `namespace ${s.namespace} still terminating` : 'gone',
         value: true,

@@ -29,7 +29,7 @@ function rolloutState(d: RawDeployment | undefined, name: string, replicas: numb
 
 /** Waits until each named Deployment has rolled out to exactly its expected number of replicas. */
 export async function waitRolledOut(s: Scenario, expected: Record<string, number>, signal: AbortSignal): Promise<void> {
-  await s.waitFor<RawDeployment>('rollout', `/apis/apps/v1/namespaces/${s.namespace}/deployments`, {}, (items) => {
+  await s.waitFor<RawDeployment>('the rollout', `/apis/apps/v1/namespaces/${s.namespace}/deployments`, {}, (items) => {
     const byName = new Map(items.map((d) => [d.metadata?.name ?? '', d]));
     const pending = Object.entries(expected).filter(([name, n]) => !byName.has(name) || !rolledOut(byName.get(name)!, n));
     return { done: pending.length === 0, state: pending.map(([name, n]) => rolloutState(byName.get(name), name, n)).join('; ') || 'rolled out', value: true };
@@ -44,7 +44,7 @@ export async function readyPods(s: Scenario, selector: string, signal: AbortSign
 
 /** Waits until one pod is Ready. */
 export async function waitPodReady(s: Scenario, pod: string, signal: AbortSignal): Promise<void> {
-  await s.waitFor<RawPod>(`pod ${pod} ready`, `/api/v1/namespaces/${s.namespace}/pods`, { fieldSelector: `metadata.name=${pod}` }, (items): Judged<true> => {
+  await s.waitFor<RawPod>(`pod ${pod} to be ready`, `/api/v1/namespaces/${s.namespace}/pods`, { fieldSelector: `metadata.name=${pod}` }, (items): Judged<true> => {
     const p = items[0];
     if (!p) return { done: false, state: `pod ${pod} not created` };
     const why = p.status?.conditions?.find((c) => c.status !== 'True' && (c.reason || c.message));
@@ -60,7 +60,7 @@ export function readyEndpoints(slices: readonly RawSlice[]): string[] {
 /** Waits until the Service's ready endpoints are exactly these pods. */
 export async function waitEndpoints(s: Scenario, service: string, pods: readonly string[], signal: AbortSignal): Promise<void> {
   const want = [...pods].sort();
-  await s.waitFor<RawSlice>(`endpoints of ${service}`, `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${service}` }, (slices) => {
+  await s.waitFor<RawSlice>(`Service ${service}'s endpoints to match its pods`, `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${service}` }, (slices) => {
     const have = readyEndpoints(slices);
     const missing = want.filter((p) => !have.includes(p));
     const extra = have.filter((p) => !want.includes(p));
