@@ -71,10 +71,14 @@ function addWorkloadOptions(cmd: Command): Command {
     .option('--image-registry <registry>', 'pull the scenarios\' images through this mirror (nginx:1.22 → REGISTRY/library/nginx:1.22)');
 }
 
-function addClusterOptions(cmd: Command): Command {
+function addKubeconfigOptions(cmd: Command): Command {
   return cmd
     .option('--kubeconfig <file>', 'kubeconfig for cluster checks (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
-    .option('--context <name>', 'kubeconfig context')
+    .option('--context <name>', 'kubeconfig context');
+}
+
+function addClusterOptions(cmd: Command): Command {
+  return addKubeconfigOptions(cmd)
     .option('--retries <n>', 'retry failing cluster and workload checks N times on fresh data (never host facts)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InputError([{ message: `--retries takes a whole number ≥ 0, not '${v}'` }]);
@@ -360,7 +364,7 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       }
     });
 
-  addClusterOptions(program.command('cleanup')
+  addKubeconfigOptions(program.command('cleanup')
     .description(`delete what interrupted workload scenarios left behind: namespaces labelled app.kubernetes.io/managed-by=kubecheck`)
     .option('--dry-run', 'only list them')
     .option('--timeout <seconds>', 'how long to wait for the namespaces to be gone (default 120)', positiveInt('--timeout')))
