@@ -38,6 +38,21 @@ async function answeredRound(s: Scenario, n: number, signal: AbortSignal, timeou
   }
 }
 
+/**
+ * Judges who answered: every answer from a pod behind the Service, and the canary's share within
+ * `tolerance` of what its replicas predict.
+ */
+export function judgeSplit(answers: readonly string[], tracks: ReadonlyMap<string, string>, expected: number, tolerance: number): { ok: boolean; text: string } {
+  const count = (track: string) => answers.filter((a) => tracks.get(a) === track).length;
+  const c = count('canary');
+  const st = count('stable');
+  const strangers = [...new Set(answers.filter((a) => !tracks.has(a)))];
+  if (strangers.length) return { ok: false, text: `${answers.length - c - st} answers came from pods that are not behind the Service (${strangers.slice(0, 3).join(', ')})` };
+  const share = answers.length ? c / answers.length : 0;
+  const text = `canary answered ${c} of ${answers.length} (${Math.round(share * 100)}%, expected ${Math.round(expected * 100)}% ± ${Math.round(tolerance * 100)}%), stable ${st}`;
+  return { ok: answers.length > 0 && Math.abs(share - expected) <= tolerance + 1e-9, text };
+}
+
 function withImage(m: Manifest, image: string | undefined): Manifest {
   if (!image) return m;
   const copy = structuredClone(m);
@@ -87,7 +102,7 @@ export const canary: WorkloadCheck = {
       pick(all, 'Service', 'web'),
       withImage(pick(all, 'Pod', 'probe'), p.probeImage),
     ];
-    await s.step('create v1 (3), canary (1), Service and probe pod', 30, async (signal) => {
+    await s.step('create v1 (3), canary (1), Service and probe pod', s.quick, async (signal) => {
       await s.create(manifests, signal);
     });
     await s.step('v1 and canary available', t.rollout, async (signal) => {
@@ -110,14 +125,9 @@ export const canary: WorkloadCheck = {
     const expected = CANARY / (STABLE + CANARY);
     const split = await s.step(`traffic splits about 3:1 (${n} requests from inside the cluster)`, t.traffic, async (signal) => {
       const answers = await answeredRound(s, n, signal, t.traffic * 1000);
-      const count = (track: string) => answers.filter((a) => tracks.get(a) === track).length;
-      const c = count('canary');
-      const st = count('stable');
-      const other = answers.length - c - st;
-      const share = c / answers.length;
-      const text = `canary answered ${c} of ${answers.length} (${Math.round(share * 100)}%, expected ${Math.round(expected * 100)}% ± ${Math.round(tolerance * 100)}%), stable ${st}`;
-      if (other) throw new ExpectationFailed(`${other} answers came from pods that are not behind the Service (${[...new Set(answers.filter((a) => !tracks.has(a)))].slice(0, 3).join(', ')})`);
-      if (Math.abs(share - expected) > tolerance) throw new ExpectationFailed(text);
+      const verdict = judgeSplit(answers, tracks, expected, tolerance);
+      if (!verdict.ok) throw new ExpectationFailed(verdict.text);
+      const text = verdict.text;
       return { note: text, value: text };
     });
     await s.step('promote: canary scaled to 3, v1 to 0', t.rollout, async (signal) => {

@@ -58,16 +58,16 @@ export const configmapReload: WorkloadCheck = {
     };
     const name = (v: string) => (v === before ? 'the old value' : v === after ? 'the new value' : v === '' ? 'nothing' : `'${v.slice(0, 40)}'`);
 
-    await s.step('create ConfigMap and pod (volume, subPath, env)', 30, async (signal) => {
+    await s.step('create ConfigMap and pod (volume, subPath, env)', s.quick, async (signal) => {
       await s.create([config, pod], signal);
     });
     await s.step('pod ready', p.timeouts?.ready ?? 180, async (signal) => waitPodReady(s, 'reader', signal));
-    await s.step('pod sees the value three ways', 60, async (signal) => {
+    await s.step('pod sees the value three ways', s.quick, async (signal) => {
       const v = await read(signal);
       const wrong = Object.entries(v).filter(([, x]) => x !== before);
       if (wrong.length) throw new ExpectationFailed(`before the change: ${wrong.map(([k, x]) => `${k} shows ${name(x)}`).join(', ')}`);
     });
-    const changedAt = await s.step('change the ConfigMap', 30, async (signal) => {
+    const changedAt = await s.step('change the ConfigMap', s.quick, async (signal) => {
       await s.patch(`/api/v1/namespaces/${s.namespace}/configmaps/app-config`, { data: { value: after } }, signal);
       return { value: performance.now() };
     });
@@ -82,7 +82,7 @@ export const configmapReload: WorkloadCheck = {
       const seconds = (performance.now() - changedAt) / 1000;
       return { note: `changed after ${seconds.toFixed(1)} s`, value: seconds };
     });
-    const kept = await s.step('subPath and env keep the old value (documented)', 60, async (signal) => {
+    const kept = await s.step('subPath and env keep the old value (documented)', s.quick, async (signal) => {
       const v = await read(signal);
       const notes: string[] = [];
       if (v.subPath === before && v.env === before) return { note: 'as documented: subPath mounts and env vars are not updated', value: 'subPath and env kept the old value (documented behaviour)' };

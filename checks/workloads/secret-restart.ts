@@ -65,21 +65,21 @@ export const secretRestart: WorkloadCheck = {
     const deployments = `/apis/apps/v1/namespaces/${s.namespace}/deployments`;
     const podNames = async (signal: AbortSignal) => (await readyPods(s, 'app=reader', signal)).map((x) => x.metadata?.name ?? '');
 
-    await s.step(`create Secret and Deployment (${replicas} replicas)`, 30, async (signal) => {
+    await s.step(`create Secret and Deployment (${replicas} replicas)`, s.quick, async (signal) => {
       await s.create([secret, deployment], signal);
     });
     const first = await s.step('Deployment available', rollout, async (signal) => {
       await waitRolledOut(s, { reader: replicas }, signal);
       return { value: await podNames(signal) };
     });
-    await s.step('pods see the Secret', 60, async (signal) => {
+    await s.step('pods see the Secret', s.quick, async (signal) => {
       const bad = describe(await tokens(s, first, values, signal), 'old');
       if (bad) throw new ExpectationFailed(bad);
     });
-    await s.step('change the Secret', 30, async (signal) => {
+    await s.step('change the Secret', s.quick, async (signal) => {
       await s.patch(`/api/v1/namespaces/${s.namespace}/secrets/app-secret`, { stringData: { token: values.new } }, signal);
     });
-    await s.step('running pods keep the old value', 60, async (signal) => {
+    await s.step('running pods keep the old value', s.quick, async (signal) => {
       const bad = describe(await tokens(s, first, values, signal), 'old');
       if (bad) throw new ExpectationFailed(`env from a Secret changed without a restart: ${bad}`);
       return 'as documented: env vars are fixed when the container starts';
@@ -91,7 +91,7 @@ export const secretRestart: WorkloadCheck = {
       const seconds = (performance.now() - started) / 1000;
       return { note: `${seconds.toFixed(1)} s`, value: seconds };
     });
-    await s.step('new pods see the new value', 60, async (signal) => {
+    await s.step('new pods see the new value', s.quick, async (signal) => {
       const now = (await podNames(signal)).filter((x) => !first.includes(x));
       if (now.length !== replicas) throw new ExpectationFailed(`${now.length} new ready pods after the restart, expected ${replicas}`);
       const bad = describe(await tokens(s, now, values, signal), 'new');

@@ -164,6 +164,8 @@ export interface WorkloadSettings {
   nodeSelector?: Record<string, string>;
   /** How long to wait for a scenario's namespace to be gone after it ran (seconds). */
   cleanupTimeout?: number;
+  /** Timeout of the steps that only create, change or read something (seconds, default 60). */
+  stepTimeout?: number;
 }
 
 export interface WorkloadContext {

@@ -49,6 +49,11 @@ export class Scenario {
     return this.ctx.api;
   }
 
+  /** The timeout of steps that only create, change or read something (workloads.stepTimeout). */
+  get quick(): number {
+    return this.ctx.settings.stepTimeout ?? 60;
+  }
+
   /**
    * Runs one named step within `timeoutSeconds` (and the run's signal); records its outcome and time.
    * `fn` returns the step's note for the report, or an object with a note and a value.
@@ -239,7 +244,7 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
   const s = new Scenario(id, ctx);
   let finding: Finding;
   try {
-    await s.step('create namespace', 30, async (signal) => {
+    await s.step('create namespace', s.quick, async (signal) => {
       await s.api.send('POST', '/api/v1/namespaces', {
         apiVersion: 'v1',
         kind: 'Namespace',

@@ -127,12 +127,13 @@ describe('workload scenarios on the real control plane', () => {
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
-  it('a canary whose pods cannot be scheduled fails at the rollout step with the reason and evidence, and is cleaned up', async () => {
+  it('a canary whose pods cannot be scheduled fails at the rollout step with the reason and evidence (again with --retries), and is cleaned up', async () => {
     const file = suite('unschedulable', [{ id: 'workload.canary', params: { timeouts: { rollout: 5 } } }], { nodeSelector: { 'kubecheck.dev/test-pool': 'none' } });
-    const { code, report } = await run('run', file);
+    const { code, report } = await run('run', file, '--retries', '1');
     expect(code).toBe(1);
     const r = report.results[0];
     expect(r.status).toBe('fail');
+    expect(r.attempts).toBe(2);
     expect(r.message).toMatch(/^step "v1 and canary available" failed: timed out after 5\.\d s waiting for the rollout; last seen: web-v1: 0\/3 available/);
     expect(r.evidence?.events).toMatch(/FailedScheduling Pod\/web-v1-.*didn't match Pod's node affinity\/selector/);
     expect(r.evidence?.pods).toMatch(/web-canary-\S+: Pending, not scheduled/);

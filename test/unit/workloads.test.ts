@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { consoleReporter } from '../../reporters/console.js';
 import { junitReporter } from '../../reporters/junit.js';
 import { CHECKS } from '../../checks/index.js';
+import { judgeSplit } from '../../checks/workloads/canary.js';
 import { InputError } from '../../src/core/errors.js';
 import type { RunResult, WorkloadCheck } from '../../src/core/types.js';
 import { loadManifests, mirrorImage, podSpecOf, prepareManifests } from '../../src/scenarios/manifests.js';
@@ -91,6 +92,21 @@ describe('scenario waits', () => {
       { endpoints: [{ conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'b' } }, { conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'c' } }] },
       { endpoints: [{ targetRef: { kind: 'Pod', name: 'a' } }] },
     ])).toEqual(['a', 'b']);
+  });
+});
+
+describe('canary traffic split', () => {
+  const tracks = new Map([['v1-a', 'stable'], ['v1-b', 'stable'], ['v1-c', 'stable'], ['can-a', 'canary']]);
+  const answers = (canary: number, stable: number) => [...Array(canary).fill('can-a'), ...Array(stable).fill('v1-b')];
+  it('passes a share within the tolerance of 1/4, fails outside it', () => {
+    expect(judgeSplit(answers(25, 75), tracks, 0.25, 0.15)).toEqual({ ok: true, text: 'canary answered 25 of 100 (25%, expected 25% ± 15%), stable 75' });
+    expect(judgeSplit(answers(40, 60), tracks, 0.25, 0.15).ok).toBe(true);
+    expect(judgeSplit(answers(41, 59), tracks, 0.25, 0.15).ok).toBe(false);
+    expect(judgeSplit(answers(0, 100), tracks, 0.25, 0.15)).toEqual({ ok: false, text: 'canary answered 0 of 100 (0%, expected 25% ± 15%), stable 100' });
+    expect(judgeSplit(answers(100, 0), tracks, 0.25, 0.15).ok).toBe(false);
+  });
+  it('fails when a pod not behind the Service answered', () => {
+    expect(judgeSplit([...answers(25, 74), 'old-pod'], tracks, 0.25, 0.15)).toEqual({ ok: false, text: '1 answers came from pods that are not behind the Service (old-pod)' });
   });
 });
 
