@@ -57,6 +57,8 @@ export async function execInPod(
   } catch (e: unknown) {
     // client-node rejects with the upgrade response's body or an ErrorEvent; keep its text.
     const text = e instanceof Error ? e.message : (e as { message?: string })?.message ?? String(e);
+    const status = Number(/Unexpected server response: (\d+)/.exec(text)?.[1]);
+    if (status === 401 || status === 403) throw new ApiError(status, `exec in ${where}: HTTP ${status}: the user may not create pods/exec in ${target.namespace}`);
     throw new ExecError(`exec in ${where} failed: ${text}`);
   }
   await new Promise<void>((resolve, reject) => {

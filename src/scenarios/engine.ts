@@ -22,6 +22,11 @@ class Interrupted extends Error {
   override name = 'Interrupted';
 }
 
+/** The container never took an exec within the step's time: nothing could be verified in it. */
+class ExecUnavailable extends Error {
+  override name = 'ExecUnavailable';
+}
+
 export interface Judged<V> {
   done: boolean;
   /** What was seen, for the timeout message ("2/3 replicas available"). */
@@ -80,6 +85,7 @@ export class Scenario {
   private explain(err: unknown, signal: AbortSignal, timeoutMs: number): { status: 'fail' | 'error'; message: string } {
     if (this.ctx.signal.aborted) return { status: 'error', message: 'interrupted' };
     if (err instanceof ExpectationFailed || err instanceof WaitTimedOut) return { status: 'fail', message: err.message };
+    if (err instanceof ExecUnavailable) return { status: 'error', message: err.message };
     if (signal.aborted) return { status: 'fail', message: `did not finish within ${seconds(timeoutMs)}` };
     if (err instanceof ApiError && (err.status === 403 || err.status === 401)) return { status: 'error', message: `denied: ${err.message} (deploy/rbac/kubecheck-scenarios.yaml lists what scenarios need)` };
     return { status: 'error', message: err instanceof Error ? err.message : String(err) };
@@ -149,9 +155,10 @@ export class Scenario {
       try {
         return await execInPod(this.api, { namespace: this.namespace, pod, container }, ['sh', '-c', script, 'sh', ...args], { timeoutMs, signal });
       } catch (err: unknown) {
-        if (!(err instanceof ExecError) || err.timedOut || signal.aborted) throw err;
+        if (!(err instanceof ExecError) || err.timedOut) throw err;
+        if (signal.aborted) throw new ExecUnavailable(`no exec possible in pod ${pod} before the step's time ran out; last error: ${err.message}`);
         await new Promise((r) => setTimeout(r, delay));
-        if (signal.aborted) throw err;
+        if (signal.aborted) throw new ExecUnavailable(`no exec possible in pod ${pod} before the step's time ran out; last error: ${err.message}`);
         delay = Math.min(delay * 2, 2000);
       }
     }
@@ -250,12 +257,19 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
         kind: 'Namespace',
         metadata: { name: s.namespace, labels: { [MANAGED_BY.key]: MANAGED_BY.value, 'kubecheck.dev/scenario': id } },
       }, signal);
+      // Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
+      await s.waitFor('the default ServiceAccount', `/api/v1/namespaces/${s.namespace}/serviceaccounts`, { fieldSelector: 'metadata.name=default' }, (items) => ({
+        done: items.length > 0,
+        state: 'no default ServiceAccount yet (the controller-manager makes it)',
+        value: true,
+      }), signal);
       return s.namespace;
     });
     const message = await body(s);
     finding = { status: 'pass', message };
-  } catch (err: unknown) {
-    if (!(err instanceof StepError)) throw err;
+  } catch (caught: unknown) {
+    // Not a step's failure: a bug between steps. The namespace still goes; the result is an error.
+    const err = caught instanceof StepError ? caught : new StepError(s.steps.at(-1)?.name ?? 'create namespace', 'error', `the scenario crashed: ${caught instanceof Error ? caught.message : String(caught)}`);
     const interrupted = ctx.signal.aborted;
     finding = {
       status: err.status,
@@ -267,6 +281,16 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
   if (cleanup && finding.status === 'pass') finding = { status: 'warn', message: `${finding.message}; but ${cleanup}` };
   else if (cleanup) finding = { ...finding, message: `${finding.message}; ${cleanup}` };
   return { ...finding, steps: s.steps };
+}
+
+interface RawNamespace {
+  metadata?: { name?: string };
+  status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
+}
+
+function terminationDetail(ns: RawNamespace | undefined): string {
+  const held = (ns?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.reason ?? c.type}: ${c.message ?? ''}`.trim());
+  return held.length ? ` (${held.join('; ')})` : '';
 }
 
 /**
@@ -285,9 +309,10 @@ async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<strin
       } catch (err: unknown) {
         if (!(err instanceof ApiError && err.status === 404)) throw err;
       }
-      await cleaner.waitFor('the namespace to be gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
+      await cleaner.waitFor<RawNamespace>('the namespace to be gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
         done: items.length === 0,
-        state: items.length ? `namespace ${s.namespace} still terminating` : 'gone',
+        // What holds it, from the namespace controller: "NamespaceContentRemaining: Some resources are remaining: pods. has 1 …".
+        state: items.length ? `namespace ${s.namespace} still terminating${terminationDetail(items[0])}` : 'gone',
         value: true,
       }), signal);
       return `${s.namespace} deleted`;
