@@ -43,6 +43,8 @@ interface Metadata {
 export class Scenario {
   readonly namespace: string;
   readonly steps: StepRecord[] = [];
+  /** Whether the namespace may exist: set before asking for it, cleared only when the API said no. */
+  mayExist = false;
   constructor(
     readonly id: string,
     private readonly ctx: WorkloadContext,
@@ -252,11 +254,18 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
   let finding: Finding;
   try {
     await s.step('create namespace', s.quick, async (signal) => {
-      await s.api.send('POST', '/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: s.namespace, labels: { [MANAGED_BY.key]: MANAGED_BY.value, 'kubecheck.dev/scenario': id } },
-      }, signal);
+      s.mayExist = true;
+      try {
+        await s.api.send('POST', '/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: s.namespace, labels: { [MANAGED_BY.key]: MANAGED_BY.value, 'kubecheck.dev/scenario': id } },
+        }, signal);
+      } catch (err: unknown) {
+        // Refused (denied, invalid): nothing to clean up. No answer (timeout): it may exist.
+        if (err instanceof ApiError && err.status >= 400) s.mayExist = false;
+        throw err;
+      }
       // Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
       await s.waitFor('the default ServiceAccount', `/api/v1/namespaces/${s.namespace}/serviceaccounts`, { fieldSelector: 'metadata.name=default' }, (items) => ({
         done: items.length > 0,
@@ -298,7 +307,7 @@ function terminationDetail(ns: RawNamespace | undefined): string {
  * signal: after Ctrl-C the namespace must still go. Returns a problem to report, or undefined.
  */
 async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<string | undefined> {
-  if (!s.steps.some((st) => st.name === 'create namespace' && st.status === 'pass')) return undefined;
+  if (!s.mayExist) return undefined;
   const timeout = ctx.settings.cleanupTimeout ?? 120;
   const cleanupCtx: WorkloadContext = { ...ctx, signal: new AbortController().signal };
   const cleaner = new Scenario(s.id, cleanupCtx);
