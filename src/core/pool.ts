@@ -36,6 +36,31 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSig
   });
 }
 
+/**
+ * A signal that aborts when `parent` does or after `ms`. Not `AbortSignal.any([parent,
+ * AbortSignal.timeout(ms)])`: on Node 20 the timeout signal inside a composite can be garbage collected
+ * and never fire (nodejs/node#57736), which left waits hanging. `clear()` stops the timer when done.
+ */
+export function deadline(parent: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
+  const controller = new AbortController();
+  let expired = false;
+  const onAbort = () => controller.abort(parent.reason);
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new TimeoutError(`timed out after ${ms} ms`));
+  }, Math.max(1, Math.ceil(ms)));
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }

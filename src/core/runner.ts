@@ -2,7 +2,7 @@ import { CHECKS, findCheck } from '../../checks/index.js';
 import { collectNodeFacts } from '../collectors/node/index.js';
 import type { NodeFacts } from './facts.js';
 import { error } from './findings.js';
-import { forEachLimited, InterruptedError, withTimeout } from './pool.js';
+import { deadline, forEachLimited, InterruptedError, withTimeout } from './pool.js';
 import type { Suite, SuiteEntry } from '../suites/load.js';
 import type { Transport } from '../transports/types.js';
 import { TransportError } from '../transports/types.js';
@@ -118,7 +118,8 @@ export function summarize(results: readonly CheckResult[]): Summary {
  * until `signal` aborts; the connection closes whichever way it ends (even one that opens too late).
  */
 export async function collectFromHost(host: HostTarget, options: { timeoutMs: number; signal: AbortSignal; kubeletLog?: boolean }): Promise<NodeFacts> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
+  const limit = deadline(options.signal, options.timeoutMs);
+  const signal = limit.signal;
   let transport: Transport | undefined;
   const collect = async () => {
     const opened = await host.open(signal);
@@ -129,6 +130,7 @@ export async function collectFromHost(host: HostTarget, options: { timeoutMs: nu
   try {
     return await withTimeout(collect(), options.timeoutMs, options.signal, `connecting to ${host.name} and collecting facts`);
   } finally {
+    limit.clear();
     await (transport as Transport | undefined)?.close().catch(() => undefined);
   }
 }

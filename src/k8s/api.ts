@@ -145,13 +145,17 @@ export class KubeApi {
     let version = options.resourceVersion;
     return new Promise((resolve, reject) => {
       let settled = false;
+      // A destroyed response may emit neither 'end' nor 'error': the abort settles the watch itself.
+      const onAbort = () => finish(new ApiError(0, 'interrupted'));
       const finish = (outcome: { end: WatchEnd; resourceVersion?: string } | Error) => {
         if (settled) return;
         settled = true;
+        options.signal?.removeEventListener('abort', onAbort);
         req.destroy();
         if (outcome instanceof Error) reject(outcome);
         else resolve(outcome);
       };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       const req = send(url, { ...this.base, method: 'GET', headers: { ...(this.base.headers ?? {}), Accept: 'application/json' }, ...(options.signal ? { signal: options.signal } : {}) }, (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           const chunks: Buffer[] = [];
@@ -195,6 +199,7 @@ export class KubeApi {
           }
         });
         res.on('end', () => finish({ end: 'closed', ...(version ? { resourceVersion: version } : {}) }));
+        res.on('close', () => finish({ end: 'closed', ...(version ? { resourceVersion: version } : {}) }));
         res.on('error', (err) => finish(err));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {

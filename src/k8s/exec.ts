@@ -2,6 +2,7 @@
 // exec (v5/v4 channel protocol), collected into strings, bounded by a timeout and the run's signal.
 import { Writable } from 'node:stream';
 import { ApiError, type KubeApi } from './api.js';
+import { deadline } from '../core/pool.js';
 
 export interface ExecOutput {
   stdout: string;
@@ -47,42 +48,50 @@ export async function execInPod(
   const err = collector();
   const where = `${target.namespace}/${target.pod} (${target.container})`;
   let status: ExecStatus | undefined;
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(1, Math.ceil(options.timeoutMs)))]);
-  if (signal.aborted) throw new ApiError(0, 'interrupted');
-  let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
+  const limit = deadline(options.signal, options.timeoutMs);
   try {
-    socket = await new Exec(api.kc).exec(target.namespace, target.pod, target.container, command, out.stream, err.stream, null, false, (s) => {
-      status = s as ExecStatus;
-    });
-  } catch (e: unknown) {
-    // client-node rejects with the upgrade response's body or an ErrorEvent; keep its text.
-    const text = e instanceof Error ? e.message : (e as { message?: string })?.message ?? String(e);
-    const status = Number(/Unexpected server response: (\d+)/.exec(text)?.[1]);
-    if (status === 401 || status === 403) throw new ApiError(status, `exec in ${where}: HTTP ${status}: the user may not create pods/exec in ${target.namespace}`);
-    throw new ExecError(`exec in ${where} failed: ${text}`);
+    return await run(limit.signal);
+  } finally {
+    limit.clear();
   }
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      socket.close();
-      reject(options.signal.aborted ? new ApiError(0, 'interrupted') : new ExecError(`exec in ${where} did not finish within ${Math.round(options.timeoutMs / 1000)} s`, true));
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('close', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
+
+  async function run(signal: AbortSignal): Promise<ExecOutput> {
+    if (signal.aborted) throw new ApiError(0, 'interrupted');
+    let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
+    try {
+      socket = await new Exec(api.kc).exec(target.namespace, target.pod, target.container, command, out.stream, err.stream, null, false, (s) => {
+        status = s as ExecStatus;
+      });
+    } catch (e: unknown) {
+      // client-node rejects with the upgrade response's body or an ErrorEvent; keep its text.
+      const text = e instanceof Error ? e.message : (e as { message?: string })?.message ?? String(e);
+      const httpStatus = Number(/Unexpected server response: (\d+)/.exec(text)?.[1]);
+      if (httpStatus === 401 || httpStatus === 403) throw new ApiError(httpStatus, `exec in ${where}: HTTP ${httpStatus}: the user may not create pods/exec in ${target.namespace}`);
+      throw new ExecError(`exec in ${where} failed: ${text}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        socket.close();
+        reject(options.signal.aborted ? new ApiError(0, 'interrupted') : new ExecError(`exec in ${where} did not finish within ${Math.round(options.timeoutMs / 1000)} s`, true));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.on('close', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      socket.on('error', (e: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(new ExecError(`exec in ${where} failed: ${e.message}`));
+      });
     });
-    socket.on('error', (e: Error) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(new ExecError(`exec in ${where} failed: ${e.message}`));
-    });
-  });
-  if (!status) throw new ExecError(`exec in ${where}: the connection closed without an exit status`);
-  if (status.status === 'Success') return { stdout: out.text(), stderr: err.text(), exitCode: 0 };
-  const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
-  if (status.reason === 'NonZeroExitCode' && code !== undefined) return { stdout: out.text(), stderr: err.text(), exitCode: Number(code) };
-  // KWOK's exec emulation reports a command's non-zero exit as an error text ("cmd wait: …: exit status 3").
-  const kwokExit = /error executing command in container: cmd wait: [\s\S]*: exit status (\d+)$/.exec(status.message ?? '');
-  if (kwokExit) return { stdout: out.text(), stderr: err.text(), exitCode: Number(kwokExit[1]) };
-  throw new ExecError(`exec in ${where} failed: ${status.message ?? JSON.stringify(status)}`);
+    if (!status) throw new ExecError(`exec in ${where}: the connection closed without an exit status`);
+    if (status.status === 'Success') return { stdout: out.text(), stderr: err.text(), exitCode: 0 };
+    const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+    if (status.reason === 'NonZeroExitCode' && code !== undefined) return { stdout: out.text(), stderr: err.text(), exitCode: Number(code) };
+    // KWOK's exec emulation reports a command's non-zero exit as an error text ("cmd wait: …: exit status 3").
+    const kwokExit = /error executing command in container: cmd wait: [\s\S]*: exit status (\d+)$/.exec(status.message ?? '');
+    if (kwokExit) return { stdout: out.text(), stderr: err.text(), exitCode: Number(kwokExit[1]) };
+    throw new ExecError(`exec in ${where} failed: ${status.message ?? JSON.stringify(status)}`);
+  }
 }

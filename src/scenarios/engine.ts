@@ -6,6 +6,7 @@ import { ApiError, type KubeApi, type WatchEvent } from '../k8s/api.js';
 import { ExecError, execInPod, type ExecOutput } from '../k8s/exec.js';
 import type { Finding, StepRecord, WorkloadContext } from '../core/types.js';
 import { MANAGED_BY } from './cleanup.js';
+import { deadline } from '../core/pool.js';
 import { collectionOf, prepareManifests, type Manifest } from './manifests.js';
 
 /** The expectation did not hold: the scenario fails at this step with this reason. */
@@ -67,7 +68,8 @@ export class Scenario {
    */
   async step<T = void>(name: string, timeoutSeconds: number, fn: (signal: AbortSignal) => Promise<{ note?: string; value: T } | string | void>): Promise<T> {
     const timeoutMs = timeoutSeconds * 1000;
-    const signal = AbortSignal.any([this.ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    const limit = deadline(this.ctx.signal, timeoutMs);
+    const signal = limit.signal;
     const started = performance.now();
     const record = (status: StepRecord['status'], message?: string) =>
       this.steps.push({ name, status, durationMs: Math.round(performance.now() - started), ...(message ? { message } : {}) });
@@ -81,6 +83,8 @@ export class Scenario {
       const reason = this.explain(err, signal, timeoutMs);
       record(reason.status, reason.message);
       throw new StepError(name, reason.status, reason.message, { cause: err });
+    } finally {
+      limit.clear();
     }
   }
 
@@ -168,7 +172,8 @@ export class Scenario {
 
   /** What the namespace shows when something went wrong: recent events and every pod's state. */
   async evidence(): Promise<Record<string, string>> {
-    const signal = AbortSignal.timeout(10_000);
+    const limit = deadline(new AbortController().signal, 10_000);
+    const signal = limit.signal;
     const out: Record<string, string> = {};
     try {
       const events = await this.api.getJson<{ items: RawEvent[] }>(`/api/v1/namespaces/${this.namespace}/events`, signal);
@@ -187,6 +192,7 @@ export class Scenario {
     } catch (err: unknown) {
       out.pods = `could not list pods: ${err instanceof Error ? err.message : String(err)}`;
     }
+    limit.clear();
     return out;
   }
 }

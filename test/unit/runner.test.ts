@@ -147,3 +147,23 @@ describe('cluster checks in the runner', () => {
     expect(exitCodeOf(run)).toBe(3);
   });
 });
+
+describe('deadline', () => {
+  it('aborts after its time even when nothing else holds the signal, follows its parent, and can be cleared', async () => {
+    const { deadline } = await import('../../src/core/pool.js');
+    const timed = deadline(new AbortController().signal, 20);
+    // Allocate and collect garbage meanwhile: a composite AbortSignal.any timeout could be lost here.
+    for (let i = 0; i < 50; i++) new Array(10_000).fill(i);
+    await new Promise((r) => setTimeout(r, 60));
+    expect([timed.signal.aborted, timed.timedOut()]).toEqual([true, true]);
+    const parent = new AbortController();
+    const child = deadline(parent.signal, 10_000);
+    parent.abort();
+    expect([child.signal.aborted, child.timedOut()]).toEqual([true, false]);
+    child.clear();
+    const cleared = deadline(new AbortController().signal, 20);
+    cleared.clear();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(cleared.signal.aborted).toBe(false);
+  });
+});
