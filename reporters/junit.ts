@@ -13,14 +13,14 @@ export function newJunitBuilder(): ReturnType<Builder['newBuilder']> {
   return builders.newBuilder();
 }
 
-/** A scenario's steps, one line each: "✓ pod ready (0.4 s)". */
+/** A scenario's steps after a blank line, one each: "PASS  pod ready (0.4 s)"; nothing for other checks. */
 function steps(r: CheckResult): string[] {
-  return (r.steps ?? []).map((st) => `${st.status.toUpperCase().padEnd(5)} ${st.name} (${(st.durationMs / 1000).toFixed(1)} s)${st.message ? `: ${st.message}` : ''}`);
+  if (!r.steps) return [];
+  return ['', 'Steps:', ...r.steps.map((st) => `${st.status.toUpperCase().padEnd(5)} ${st.name} (${(st.durationMs / 1000).toFixed(1)} s)${st.message ? `: ${st.message}` : ''}`)];
 }
 
 function details(r: CheckResult): string {
-  const lines = [r.message];
-  if (r.steps) lines.push('', 'Steps:', ...steps(r));
+  const lines = [r.message, ...steps(r)];
   if (r.remediation) lines.push('', `Fix: ${r.remediation}`);
   if (r.evidence) for (const [k, v] of Object.entries(r.evidence)) lines.push('', `--- ${k}`, v);
   return lines.join('\n');
@@ -64,7 +64,7 @@ export const junitReporter: Reporter = {
             tc.standardOutput(`WARNING: ${details(r)}`);
             break;
           default:
-            tc.standardOutput(r.steps ? [r.message, '', 'Steps:', ...steps(r)].join('\n') : r.message);
+            tc.standardOutput([r.message, ...steps(r)].join('\n'));
         }
       }
     }

@@ -20,6 +20,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiError, KubeApi, type WatchEvent } from '../src/k8s/api.js';
+import { readyEndpoints } from '../src/scenarios/waits.js';
 
 const MANAGED = 'app.kubernetes.io/managed-by=kubecheck';
 
@@ -221,33 +222,18 @@ function endpointsChanged(slice: EndpointSlice, deleted: boolean): void {
   if (!service) return;
   const key = `${namespace}/${name}`;
   if (deleted) slices.delete(key);
-  else slices.set(key, { namespace, service, ready: (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false && e.targetRef?.kind === 'Pod' && e.targetRef.name).map((e) => e.targetRef!.name!) });
+  else slices.set(key, { namespace, service, ready: readyEndpoints([slice]) });
   const ready = [...slices.values()].filter((s) => s.namespace === namespace && s.service === service).flatMap((s) => s.ready);
   writeAtomically(join(state, namespace, 'services', service), ready.map((p) => `${p}\n`).join(''));
 }
 
-/** List, then watch from that version forever; list again when the version expires or the stream fails. */
+/** Every change of a managed collection, forever: a (re)list counts as everything added. */
 async function follow<T extends { metadata: Meta }>(path: string, handle: (event: WatchEvent<T>) => Promise<void> | void): Promise<never> {
   for (;;) {
     try {
-      const list = await api.getJson<{ metadata: { resourceVersion: string }; items: T[] }>(`${path}?labelSelector=${encodeURIComponent(MANAGED)}`);
-      for (const item of list.items) await handle({ type: 'ADDED', object: item });
-      let version: string | undefined = list.metadata.resourceVersion;
-      for (;;) {
-        const queue: WatchEvent<T>[] = [];
-        let wake: (() => void) | undefined;
-        const done = api.watch<T>(path, (e) => {
-          queue.push(e);
-          wake?.();
-        }, { query: { labelSelector: MANAGED }, ...(version ? { resourceVersion: version } : {}), timeoutSeconds: 300 });
-        let ended: { end: string; resourceVersion?: string } | undefined;
-        void done.then((r) => (ended = r), () => (ended = { end: 'gone' })).finally(() => wake?.());
-        while (!ended || queue.length) {
-          if (!queue.length) await new Promise<void>((r) => (wake = r));
-          for (let e = queue.shift(); e; e = queue.shift()) await handle(e);
-        }
-        if (ended.end === 'gone') break;
-        version = ended.resourceVersion ?? version;
+      for await (const e of api.listWatch<T>(path, { query: { labelSelector: MANAGED }, timeoutSeconds: 300 })) {
+        if (e.type !== 'LIST') await handle(e);
+        else for (const item of e.items) await handle({ type: 'ADDED', object: item });
       }
     } catch (err: unknown) {
       log(`${path}: ${err instanceof Error ? err.message : String(err)}; listing again in 1 s`);

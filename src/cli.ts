@@ -390,7 +390,7 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
         return;
       }
       const { removed, stuck } = await removeLeftovers(api, leftovers, { timeoutMs: (options.timeout ?? 120) * 1000, signal });
-      process.stdout.write(`removed ${removed.length} namespace${removed.length === 1 ? '' : 's'}${stuck.length ? `; still terminating: ${stuck.join(', ')} (kubectl get ns ${stuck[0]} -o yaml shows what holds it)` : ''}\n`);
+      process.stdout.write(`removed ${removed.length} namespace${removed.length === 1 ? '' : 's'}${stuck.length ? `; still terminating: ${stuck.map((n) => `${n.name}${n.holding ? ` (${n.holding})` : ''}`).join(', ')}` : ''}\n`);
       setCode(stuck.length ? 1 : 0);
     });
 

@@ -1,6 +1,7 @@
 import type { WorkloadCheck } from '../../src/core/types.js';
 import { ExpectationFailed, runScenario, type Scenario } from '../../src/scenarios/engine.js';
-import { loadManifests, pick, podSpecOf, type Manifest } from '../../src/scenarios/manifests.js';
+import { loadManifests, pick, withImage } from '../../src/scenarios/manifests.js';
+import { imageParam, timeoutsParam } from './params.js';
 import { readyPods, waitEndpoints, waitPodReady, waitRolledOut } from '../../src/scenarios/waits.js';
 
 const MANIFESTS = 'checks/workloads/canary.yaml';
@@ -32,8 +33,7 @@ async function answeredRound(s: Scenario, n: number, signal: AbortSignal, timeou
   for (;;) {
     const round = await probe(s, n, signal, timeoutMs);
     if (round.failed === 0 && round.answers.length === n) return round.answers;
-    if (signal.aborted) throw new ExpectationFailed(`${round.failed} of ${n} requests to Service web got no answer${round.detail ? ` (${round.detail})` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
     if (signal.aborted) throw new ExpectationFailed(`${round.failed} of ${n} requests to Service web got no answer${round.detail ? ` (${round.detail})` : ''}`);
   }
 }
@@ -53,13 +53,6 @@ export function judgeSplit(answers: readonly string[], tracks: ReadonlyMap<strin
   return { ok: answers.length > 0 && Math.abs(share - expected) <= tolerance + 1e-9, text };
 }
 
-function withImage(m: Manifest, image: string | undefined): Manifest {
-  if (!image) return m;
-  const copy = structuredClone(m);
-  podSpecOf(copy)!.containers[0].image = image;
-  return copy;
-}
-
 export const canary: WorkloadCheck = {
   id: 'workload.canary',
   title: 'A canary release behind one Service splits traffic and can be promoted',
@@ -72,21 +65,16 @@ export const canary: WorkloadCheck = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      stableImage: { type: 'string', minLength: 1, description: 'image of the v1 Deployment (default nginx:1.22)' },
-      canaryImage: { type: 'string', minLength: 1, description: 'image of the canary Deployment (default nginx:1.23)' },
-      probeImage: { type: 'string', minLength: 1, description: 'image of the pod that sends the requests; needs sh and wget (default busybox:1.36)' },
+      stableImage: imageParam('image of the v1 Deployment (default nginx:1.22)'),
+      canaryImage: imageParam('image of the canary Deployment (default nginx:1.23)'),
+      probeImage: imageParam('image of the pod that sends the requests; needs sh and wget (default busybox:1.36)'),
       requests: { type: 'integer', minimum: 20, maximum: 2000, description: 'requests sent to judge the split (default 100)' },
       tolerance: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, description: 'how far the canary\'s share may be from 1/4 (default 0.15)' },
-      timeouts: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          rollout: { type: 'integer', minimum: 1, description: 'seconds for the Deployments to roll out, each time (default 180)' },
-          endpoints: { type: 'integer', minimum: 1, description: 'seconds for the Service endpoints to match the pods (default 60)' },
-          traffic: { type: 'integer', minimum: 1, description: 'seconds for a round of requests to be answered (default 120)' },
-        },
-        description: 'step timeouts in seconds',
-      },
+      timeouts: timeoutsParam({
+        rollout: 'seconds for the Deployments to roll out, each time (default 180)',
+        endpoints: 'seconds for the Service endpoints to match the pods (default 60)',
+        traffic: 'seconds for a round of requests to be answered (default 120)',
+      }),
     },
   },
   run: (ctx) => runScenario('workload.canary', ctx, async (s) => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
 import { ExpectationFailed, runScenario } from '../../src/scenarios/engine.js';
 import { ExecError } from '../../src/k8s/exec.js';
-import { loadManifests, pick, podSpecOf, type Manifest } from '../../src/scenarios/manifests.js';
+import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
+import { imageParam, timeoutsParam } from './params.js';
 import { waitPodReady } from '../../src/scenarios/waits.js';
 
 const MANIFESTS = 'checks/workloads/configmap-reload.yaml';
@@ -30,14 +31,9 @@ export const configmapReload: WorkloadCheck = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      image: { type: 'string', minLength: 1, description: 'image of the reading pod; needs sh, cat, sleep (default busybox:1.36)' },
+      image: imageParam('image of the reading pod; needs sh, cat, sleep (default busybox:1.36)'),
       propagationWindow: { type: 'integer', minimum: 1, description: 'seconds the volume file may take to change: kubelet sync period + cache TTL (default 120)' },
-      timeouts: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { ready: { type: 'integer', minimum: 1, description: 'seconds for the pod to become ready (default 180)' } },
-        description: 'step timeouts in seconds',
-      },
+      timeouts: timeoutsParam({ ready: 'seconds for the pod to become ready (default 180)' }),
     },
   },
   run: (ctx) => runScenario('workload.configmap-reload', ctx, async (s) => {
@@ -48,8 +44,7 @@ export const configmapReload: WorkloadCheck = {
     const all = loadManifests(MANIFESTS);
     const config = structuredClone(pick(all, 'ConfigMap', 'app-config')) as Manifest & { data: Record<string, string> };
     config.data = { value: before };
-    const pod = structuredClone(pick(all, 'Pod', 'reader'));
-    if (p.image) podSpecOf(pod)!.containers[0].image = p.image;
+    const pod = withImage(pick(all, 'Pod', 'reader'), p.image);
     const read = async (signal: AbortSignal) => {
       const out = await s.exec('reader', 'reader', READ, [], signal);
       if (out.exitCode !== 0) throw new ExpectationFailed(`reading the values in the pod exited ${out.exitCode}: ${out.stderr.trim().slice(0, 200)}`);

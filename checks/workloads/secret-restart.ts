@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
 import { ExpectationFailed, runScenario, type Scenario } from '../../src/scenarios/engine.js';
-import { loadManifests, pick, podSpecOf, type Manifest } from '../../src/scenarios/manifests.js';
+import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
+import { imageParam, timeoutsParam } from './params.js';
 import { readyPods, waitRolledOut } from '../../src/scenarios/waits.js';
 
 const MANIFESTS = 'checks/workloads/secret-restart.yaml';
@@ -41,14 +42,9 @@ export const secretRestart: WorkloadCheck = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      image: { type: 'string', minLength: 1, description: 'image of the reading pods; needs sh and printf (default busybox:1.36)' },
+      image: imageParam('image of the reading pods; needs sh and printf (default busybox:1.36)'),
       replicas: { type: 'integer', minimum: 1, maximum: 10, description: 'replicas of the Deployment (default 2)' },
-      timeouts: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { rollout: { type: 'integer', minimum: 1, description: 'seconds for each rollout (default 180)' } },
-        description: 'step timeouts in seconds',
-      },
+      timeouts: timeoutsParam({ rollout: 'seconds for each rollout (default 180)' }),
     },
   },
   run: (ctx) => runScenario('workload.secret-restart', ctx, async (s) => {
@@ -59,9 +55,8 @@ export const secretRestart: WorkloadCheck = {
     const all = loadManifests(MANIFESTS);
     const secret = structuredClone(pick(all, 'Secret', 'app-secret')) as Manifest & { stringData: Record<string, string> };
     secret.stringData = { token: values.old };
-    const deployment = structuredClone(pick(all, 'Deployment', 'reader')) as Manifest & { spec: { replicas: number } };
+    const deployment = withImage(pick(all, 'Deployment', 'reader'), p.image) as Manifest & { spec: { replicas: number } };
     deployment.spec.replicas = replicas;
-    if (p.image) podSpecOf(deployment)!.containers[0].image = p.image;
     const deployments = `/apis/apps/v1/namespaces/${s.namespace}/deployments`;
     const podNames = async (signal: AbortSignal) => (await readyPods(s, 'app=reader', signal)).map((x) => x.metadata?.name ?? '');
 

@@ -294,15 +294,27 @@ async function snapshotOnce(options: RunOptions): Promise<{ snapshot?: ClusterSn
   }
 }
 
+/** Why cluster-side checks cannot run: no cluster given, or it did not answer. */
+function notReached(options: RunOptions, first: { unreachable?: string } | undefined): string {
+  return options.cluster && first ? `cluster not reached: ${first.unreachable}` : 'no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)';
+}
+
+function clusterErrors(checks: readonly { check: Check }[], message: string): CheckResult[] {
+  return checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
+}
+
+/** A result from a retry: it records the attempt, and a pass is marked flaky. */
+function fromAttempt(result: CheckResult, attempt: number): CheckResult {
+  return isBad(result) ? { ...result, attempts: attempt } : { ...result, attempts: attempt, message: `${result.message} (passed on attempt ${attempt}: flaky)` };
+}
+
 async function runClusterChecks(
   checks: { entry: SuiteEntry; check: ClusterCheck }[],
   options: RunOptions,
   now: () => Date,
   first: { snapshot?: ClusterSnapshot; unreachable?: string } | undefined,
 ): Promise<{ results: CheckResult[]; reached: boolean }> {
-  const errorAll = (message: string) => checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
-  if (!options.cluster || !first) return { results: errorAll('no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
-  if (!first.snapshot) return { results: errorAll(`cluster not reached: ${first.unreachable}`), reached: false };
+  if (!first?.snapshot) return { results: clusterErrors(checks, notReached(options, first)), reached: false };
   let snapshot = first.snapshot;
   const take = async () => {
     const again = await snapshotOnce(options);
@@ -324,8 +336,7 @@ async function runClusterChecks(
     results = results.map((r) => {
       if (!isBad(r)) return r;
       const retried = byKey.get(`${r.check}\u0000${r.target}`);
-      if (!retried) return r;
-      return isBad(retried) ? { ...retried, attempts: attempt } : { ...retried, attempts: attempt, message: `${retried.message} (passed on attempt ${attempt}: flaky)` };
+      return retried ? fromAttempt(retried, attempt) : r;
     });
   }
   return { results, reached: true };
@@ -341,11 +352,10 @@ async function runWorkloadChecks(
   now: () => Date,
   first: { snapshot?: ClusterSnapshot; unreachable?: string } | undefined,
 ): Promise<{ results: CheckResult[]; reached: boolean }> {
-  const errorAll = (message: string) => checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
   const api = options.cluster?.api;
-  if (!api || !first) return { results: errorAll('no cluster to run scenarios on: give --kubeconfig (or KUBECONFIG, or run in a pod)'), reached: false };
-  if (!first.snapshot) return { results: errorAll(`cluster not reached: ${first.unreachable}`), reached: false };
-  if (options.signal.aborted) return { results: errorAll('interrupted before this scenario ran'), reached: true };
+  if (!first?.snapshot) return { results: clusterErrors(checks, notReached(options, first)), reached: false };
+  if (!api) return { results: clusterErrors(checks, 'the cluster source has no API client to run scenarios with'), reached: false };
+  if (options.signal.aborted) return { results: clusterErrors(checks, 'interrupted before this scenario ran'), reached: true };
   const results = await Promise.all(checks.map(async ({ entry, check }) => {
     let result: CheckResult | undefined;
     for (let attempt = 1; attempt <= (options.retries ?? 0) + 1; attempt++) {
@@ -357,7 +367,7 @@ async function runWorkloadChecks(
         finding = error(`the scenario crashed: ${reasonOf(err)}`);
       }
       result = toResult(check.id, 'cluster', finding, Math.round(performance.now() - started));
-      if (attempt > 1) result = { ...result, attempts: attempt, ...(isBad(result) ? {} : { message: `${result.message} (passed on attempt ${attempt}: flaky)` }) };
+      if (attempt > 1) result = fromAttempt(result, attempt);
       if (!isBad(result) || options.signal.aborted) break;
     }
     return result!;

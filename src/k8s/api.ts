@@ -211,6 +211,54 @@ export class KubeApi {
   }
 
   /**
+   * A collection as one stream: a `LIST` event with every item, then each change from that version on.
+   * The watch is opened again when the server closes it, and the collection listed again (another
+   * `LIST`) when the version expired. Ends only by `signal` (an ApiError 'interrupted') or a failure;
+   * a consumer that stops iterating closes the watch.
+   */
+  async *listWatch<T extends { metadata?: { resourceVersion?: string } }>(path: string, options: { query?: Record<string, string>; signal?: AbortSignal; timeoutSeconds?: number } = {}): AsyncGenerator<ListWatchEvent<T>> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const query = options.query ?? {};
+    try {
+      for (;;) {
+        const q = new URLSearchParams(query);
+        const list = await this.getJson<{ metadata: { resourceVersion: string }; items: T[] }>(`${path}${q.size ? `?${q}` : ''}`, stop.signal);
+        yield { type: 'LIST', items: list.items };
+        let version: string | undefined = list.metadata.resourceVersion;
+        for (;;) {
+          const queue: WatchEvent<T>[] = [];
+          let wake: (() => void) | undefined;
+          let ended: { end: WatchEnd; resourceVersion?: string } | Error | undefined;
+          void this.watch<T>(path, (e) => {
+            queue.push(e);
+            wake?.();
+          }, { query, signal: stop.signal, ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}), ...(version ? { resourceVersion: version } : {}) })
+            .then((r) => (ended = r), (e: unknown) => (ended = e instanceof Error ? e : new Error(String(e))))
+            .finally(() => wake?.());
+          while (!ended || queue.length) {
+            const next = queue.shift();
+            if (!next) {
+              await new Promise<void>((r) => (wake = r));
+              continue;
+            }
+            version = next.object.metadata?.resourceVersion ?? version;
+            yield next;
+          }
+          if (ended instanceof Error) throw ended;
+          if (ended.end === 'gone') break;
+          version = ended.resourceVersion ?? version;
+        }
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  /**
    * Lists a collection page by page (limit/continue), keeping only what `project` returns for each
    * item. A 403 or 401 becomes a `Listed` failure, not an exception.
    */
@@ -248,6 +296,9 @@ export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
+
+/** What `listWatch` yields: the whole collection (first, and after a relist), then its changes. */
+export type ListWatchEvent<T> = { type: 'LIST'; items: T[] } | WatchEvent<T>;
 
 /** How a watch ended: the handler asked to stop, the server closed the stream, or the version is too old (relist). */
 export type WatchEnd = 'stopped' | 'closed' | 'gone';

@@ -2,6 +2,7 @@
 // app.kubernetes.io/managed-by=kubecheck; a run that was killed can leave one behind. `kubecheck cleanup`
 // finds those namespaces and deletes them, waiting (bounded) until they are gone.
 import { ApiError, type KubeApi } from '../k8s/api.js';
+import { deadline } from '../core/pool.js';
 
 export const MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'kubecheck' };
 export const MANAGED_SELECTOR = `${MANAGED_BY.key}=${MANAGED_BY.value}`;
@@ -13,8 +14,8 @@ export interface Leftover {
 }
 
 interface RawNamespace {
-  metadata?: { name?: string; creationTimestamp?: string };
-  status?: { phase?: string };
+  metadata?: { name?: string; creationTimestamp?: string; resourceVersion?: string };
+  status?: { phase?: string; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
 }
 
 export async function findLeftovers(api: KubeApi, signal?: AbortSignal): Promise<Leftover[]> {
@@ -27,8 +28,18 @@ export async function findLeftovers(api: KubeApi, signal?: AbortSignal): Promise
   return listed.items;
 }
 
-/** Deletes the namespaces and waits until the API no longer has them (or the time is up). */
-export async function removeLeftovers(api: KubeApi, leftovers: Leftover[], options: { timeoutMs: number; signal: AbortSignal }): Promise<{ removed: string[]; stuck: string[] }> {
+/** What holds a terminating namespace, from the namespace controller ("NamespaceContentRemaining: …"). */
+function holding(ns: RawNamespace | undefined): string {
+  const held = (ns?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.reason ?? c.type}: ${c.message ?? ''}`.trim());
+  return held.join('; ');
+}
+
+/**
+ * Deletes the namespaces (already gone is fine) and follows them through a watch until the API no
+ * longer has them, the time is up or `signal` aborts. A namespace still there is returned with what
+ * holds it. Used by `kubecheck cleanup` and by every scenario's last step.
+ */
+export async function removeLeftovers(api: KubeApi, leftovers: readonly Pick<Leftover, 'name'>[], options: { timeoutMs: number; signal: AbortSignal }): Promise<{ removed: string[]; stuck: { name: string; holding: string }[] }> {
   for (const ns of leftovers) {
     try {
       await api.send('DELETE', `/api/v1/namespaces/${ns.name}`, undefined, options.signal);
@@ -36,12 +47,28 @@ export async function removeLeftovers(api: KubeApi, leftovers: Leftover[], optio
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
   }
-  const deadline = Date.now() + options.timeoutMs;
-  let remaining = new Set(leftovers.map((n) => n.name));
-  while (remaining.size && Date.now() < deadline && !options.signal.aborted) {
-    const still = new Set((await findLeftovers(api, options.signal)).map((n) => n.name));
-    remaining = new Set([...remaining].filter((n) => still.has(n)));
-    if (remaining.size) await new Promise((r) => setTimeout(r, 500));
+  const wanted = new Set(leftovers.map((n) => n.name));
+  const present = new Map<string, RawNamespace>();
+  const limit = deadline(options.signal, options.timeoutMs);
+  try {
+    for await (const e of api.listWatch<RawNamespace>('/api/v1/namespaces', { query: { labelSelector: MANAGED_SELECTOR }, signal: limit.signal, timeoutSeconds: 30 })) {
+      if (e.type === 'LIST') present.clear();
+      for (const ns of e.type === 'LIST' ? e.items : [e.object]) {
+        const name = ns.metadata?.name ?? '';
+        if (!wanted.has(name)) continue;
+        if (e.type === 'DELETED') present.delete(name);
+        else present.set(name, ns);
+      }
+      if (present.size === 0) break;
+    }
+  } catch (err: unknown) {
+    // Out of time or interrupted: report what is still there.
+    if (!limit.signal.aborted) throw err;
+  } finally {
+    limit.clear();
   }
-  return { removed: leftovers.map((n) => n.name).filter((n) => !remaining.has(n)), stuck: [...remaining] };
+  return {
+    removed: [...wanted].filter((n) => !present.has(n)),
+    stuck: [...present].map(([name, ns]) => ({ name, holding: holding(ns) })),
+  };
 }

@@ -2,10 +2,10 @@
 // follow the API through watches; a namespace of its own, created first and always deleted last (after
 // a pass, a failure, a timeout or Ctrl-C); evidence (events, pod states) gathered before the cleanup.
 import { randomBytes } from 'node:crypto';
-import { ApiError, type KubeApi, type WatchEvent } from '../k8s/api.js';
+import { ApiError, type KubeApi } from '../k8s/api.js';
 import { ExecError, execInPod, type ExecOutput } from '../k8s/exec.js';
 import type { Finding, StepRecord, WorkloadContext } from '../core/types.js';
-import { MANAGED_BY } from './cleanup.js';
+import { MANAGED_BY, removeLeftovers } from './cleanup.js';
 import { deadline } from '../core/pool.js';
 import { collectionOf, prepareManifests, type Manifest } from './manifests.js';
 
@@ -66,21 +66,23 @@ export class Scenario {
    * Runs one named step within `timeoutSeconds` (and the run's signal); records its outcome and time.
    * `fn` returns the step's note for the report, or an object with a note and a value.
    */
-  async step<T = void>(name: string, timeoutSeconds: number, fn: (signal: AbortSignal) => Promise<{ note?: string; value: T } | string | void>): Promise<T> {
+  async step<T = void>(name: string, timeoutSeconds: number, fn: (signal: AbortSignal) => Promise<{ note?: string; value: T } | string | void>, options: { detached?: boolean } = {}): Promise<T> {
     const timeoutMs = timeoutSeconds * 1000;
-    const limit = deadline(this.ctx.signal, timeoutMs);
+    // A detached step (the cleanup) runs on its own clock only: after Ctrl-C it must still run.
+    const parent = options.detached ? new AbortController().signal : this.ctx.signal;
+    const limit = deadline(parent, timeoutMs);
     const signal = limit.signal;
     const started = performance.now();
     const record = (status: StepRecord['status'], message?: string) =>
       this.steps.push({ name, status, durationMs: Math.round(performance.now() - started), ...(message ? { message } : {}) });
     try {
       const out = await fn(signal);
-      if (this.ctx.signal.aborted) throw new Interrupted('interrupted');
+      if (parent.aborted) throw new Interrupted('interrupted');
       const note = typeof out === 'string' ? out : out && typeof out === 'object' ? out.note : undefined;
       record('pass', note);
       return (out && typeof out === 'object' ? out.value : undefined) as T;
     } catch (err: unknown) {
-      const reason = this.explain(err, signal, timeoutMs);
+      const reason = this.explain(err, signal, timeoutMs, parent);
       record(reason.status, reason.message);
       throw new StepError(name, reason.status, reason.message, { cause: err });
     } finally {
@@ -88,8 +90,8 @@ export class Scenario {
     }
   }
 
-  private explain(err: unknown, signal: AbortSignal, timeoutMs: number): { status: 'fail' | 'error'; message: string } {
-    if (this.ctx.signal.aborted) return { status: 'error', message: 'interrupted' };
+  private explain(err: unknown, signal: AbortSignal, timeoutMs: number, parent: AbortSignal): { status: 'fail' | 'error'; message: string } {
+    if (parent.aborted) return { status: 'error', message: 'interrupted' };
     if (err instanceof ExpectationFailed || err instanceof WaitTimedOut) return { status: 'fail', message: err.message };
     if (err instanceof ExecUnavailable) return { status: 'error', message: err.message };
     if (signal.aborted) return { status: 'fail', message: `did not finish within ${seconds(timeoutMs)}` };
@@ -98,10 +100,8 @@ export class Scenario {
   }
 
   /** Creates the manifests in this scenario's namespace (labelled, settings applied), in order. */
-  async create(manifests: readonly Manifest[], signal: AbortSignal): Promise<Manifest[]> {
-    const prepared = prepareManifests(manifests, this.namespace, this.ctx.settings, this.id);
-    for (const m of prepared) await this.api.send('POST', collectionOf(m), m, signal);
-    return prepared;
+  async create(manifests: readonly Manifest[], signal: AbortSignal): Promise<void> {
+    for (const m of prepareManifests(manifests, this.namespace, this.ctx.settings, this.id)) await this.api.send('POST', collectionOf(m), m, signal);
   }
 
   async patch(path: string, body: unknown, signal: AbortSignal): Promise<void> {
@@ -122,29 +122,22 @@ export class Scenario {
   ): Promise<V> {
     let last = 'nothing seen yet';
     const started = performance.now();
+    const items = new Map<string, T>();
     try {
-      for (;;) {
-        const q = new URLSearchParams(query);
-        const list = await this.api.getJson<{ metadata: { resourceVersion: string }; items: T[] }>(`${collection}${q.size ? `?${q}` : ''}`, signal);
-        const items = new Map(list.items.map((i) => [i.metadata?.name ?? '', i]));
-        let verdict = judge([...items.values()]);
+      for await (const e of this.api.listWatch<T>(collection, { query, signal, timeoutSeconds: 30 })) {
+        if (e.type === 'LIST') {
+          items.clear();
+          for (const i of e.items) items.set(i.metadata?.name ?? '', i);
+        } else if (e.type === 'DELETED') {
+          items.delete(e.object.metadata?.name ?? '');
+        } else {
+          items.set(e.object.metadata?.name ?? '', e.object);
+        }
+        const verdict = judge([...items.values()]);
         if (verdict.done) return verdict.value as V;
         last = verdict.state;
-        let version: string | undefined = list.metadata.resourceVersion;
-        for (;;) {
-          const ended: { end: string; resourceVersion?: string } = await this.api.watch<T>(collection, (e: WatchEvent<T>) => {
-            const name = e.object.metadata?.name ?? '';
-            if (e.type === 'DELETED') items.delete(name);
-            else items.set(name, e.object);
-            verdict = judge([...items.values()]);
-            last = verdict.state;
-            return verdict.done;
-          }, { query, signal, timeoutSeconds: 30, ...(version ? { resourceVersion: version } : {}) });
-          if (ended.end === 'stopped') return verdict.value as V;
-          if (ended.end === 'gone') break;
-          version = ended.resourceVersion ?? version;
-        }
       }
+      throw new Error(`watching ${collection} ended`);
     } catch (err: unknown) {
       if (signal.aborted && !this.ctx.signal.aborted) throw new WaitTimedOut(`timed out after ${seconds(performance.now() - started)} waiting for ${what}; last seen: ${last}`);
       throw err;
@@ -156,24 +149,21 @@ export class Scenario {
    * started) is tried again until the step's time is up; a command that ran returns its exit code.
    */
   async exec(pod: string, container: string, script: string, args: string[], signal: AbortSignal, timeoutMs = 30_000): Promise<ExecOutput> {
-    let delay = 250;
-    for (;;) {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
       try {
         return await execInPod(this.api, { namespace: this.namespace, pod, container }, ['sh', '-c', script, 'sh', ...args], { timeoutMs, signal });
       } catch (err: unknown) {
         if (!(err instanceof ExecError) || err.timedOut) throw err;
+        if (!signal.aborted) await new Promise((r) => setTimeout(r, delay));
         if (signal.aborted) throw new ExecUnavailable(`no exec possible in pod ${pod} before the step's time ran out; last error: ${err.message}`);
-        await new Promise((r) => setTimeout(r, delay));
-        if (signal.aborted) throw new ExecUnavailable(`no exec possible in pod ${pod} before the step's time ran out; last error: ${err.message}`);
-        delay = Math.min(delay * 2, 2000);
       }
     }
   }
 
   /** What the namespace shows when something went wrong: recent events and every pod's state. */
   async evidence(): Promise<Record<string, string>> {
-    const limit = deadline(new AbortController().signal, 10_000);
-    const signal = limit.signal;
+    // Its own clock: evidence is gathered after the step's signal has fired.
+    const signal = AbortSignal.timeout(10_000);
     const out: Record<string, string> = {};
     try {
       const events = await this.api.getJson<{ items: RawEvent[] }>(`/api/v1/namespaces/${this.namespace}/events`, signal);
@@ -192,7 +182,6 @@ export class Scenario {
     } catch (err: unknown) {
       out.pods = `could not list pods: ${err instanceof Error ? err.message : String(err)}`;
     }
-    limit.clear();
     return out;
   }
 }
@@ -298,44 +287,21 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
   return { ...finding, steps: s.steps };
 }
 
-interface RawNamespace {
-  metadata?: { name?: string };
-  status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
-}
-
-function terminationDetail(ns: RawNamespace | undefined): string {
-  const held = (ns?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.reason ?? c.type}: ${c.message ?? ''}`.trim());
-  return held.length ? ` (${held.join('; ')})` : '';
-}
-
 /**
- * Deletes the scenario's namespace and waits until it is gone. Runs on its own clock, not the run's
- * signal: after Ctrl-C the namespace must still go. Returns a problem to report, or undefined.
+ * Deletes the scenario's namespace and waits until it is gone, on its own clock (a detached step): after
+ * Ctrl-C the namespace must still go. Returns a problem to report, or undefined.
  */
 async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<string | undefined> {
   if (!s.mayExist) return undefined;
   const timeout = ctx.settings.cleanupTimeout ?? 120;
-  const cleanupCtx: WorkloadContext = { ...ctx, signal: new AbortController().signal };
-  const cleaner = new Scenario(s.id, cleanupCtx);
   try {
-    await cleaner.step('delete namespace', timeout, async (signal) => {
-      try {
-        await s.api.send('DELETE', `/api/v1/namespaces/${s.namespace}`, undefined, signal);
-      } catch (err: unknown) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-      }
-      await cleaner.waitFor<RawNamespace>('the namespace to be gone', '/api/v1/namespaces', { fieldSelector: `metadata.name=${s.namespace}` }, (items) => ({
-        done: items.length === 0,
-        // What holds it, from the namespace controller: "NamespaceContentRemaining: Some resources are remaining: pods. has 1 …".
-        state: items.length ? `namespace ${s.namespace} still terminating${terminationDetail(items[0])}` : 'gone',
-        value: true,
-      }), signal);
+    await s.step('delete namespace', timeout + 10, async (signal) => {
+      const { stuck } = await removeLeftovers(s.api, [{ name: s.namespace }], { timeoutMs: timeout * 1000, signal });
+      if (stuck.length) throw new ExpectationFailed(`still terminating after ${timeout} s${stuck[0].holding ? ` (${stuck[0].holding})` : ''}`);
       return `${s.namespace} deleted`;
-    });
+    }, { detached: true });
     return undefined;
   } catch (err: unknown) {
     return `the namespace ${s.namespace} was not removed (${err instanceof StepError ? err.reason : String(err)}): \`kubecheck cleanup\` removes it`;
-  } finally {
-    s.steps.push(...cleaner.steps);
   }
 }

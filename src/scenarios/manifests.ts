@@ -90,6 +90,13 @@ export function collectionOf(m: Manifest): string {
   throw new Error(`scenario manifests: ${m.apiVersion} ${m.kind} is not supported`);
 }
 
+/** A copy of a Pod or workload manifest whose (first) container runs `image` instead, when one is given. */
+export function withImage<M extends Manifest>(m: M, image: string | undefined): M {
+  const copy = structuredClone(m);
+  if (image) podSpecOf(copy)!.containers[0].image = image;
+  return copy;
+}
+
 /** Finds a manifest by kind and name (a programmer error when the YAML does not have it). */
 export function pick(manifests: readonly Manifest[], kind: string, name: string): Manifest {
   const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
