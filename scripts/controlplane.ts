@@ -41,12 +41,23 @@ async function stagingModules(): Promise<string[]> {
   return [...gomod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
 }
 
-async function buildKubernetes(): Promise<void> {
-  const work = join(cacheRoot, `wrapper-${K8S_VERSION}`);
+/** The -ldflags that stamp a Kubernetes binary's version (else /version says v0.0.0-master). */
+export function versionLdflags(): string {
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${K8S_VERSION}`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=${K8S_VERSION.split('.')[1]}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`])
+    .join(' ');
+}
+
+/**
+ * A wrapper module in `work` that requires k8s.io/kubernetes and replaces every staging module by its
+ * published version (the k8s.io/kubernetes module zip leaves staging/ out). Returns `work`.
+ */
+export async function kubernetesWrapper(work: string, module: string): Promise<string> {
   mkdirSync(work, { recursive: true });
+  if (existsSync(join(work, 'go.mod'))) return work;
   const staging = await stagingModules();
   writeFileSync(join(work, 'go.mod'), [
-    'module kubecheck.local/controlplane',
+    `module ${module}`,
     '',
     'go 1.24',
     '',
@@ -57,9 +68,13 @@ async function buildKubernetes(): Promise<void> {
     ')',
     '',
   ].join('\n'));
-  const ldflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
-    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${K8S_VERSION}`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=${K8S_VERSION.split('.')[1]}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`])
-    .join(' ');
+  return work;
+}
+
+async function buildKubernetes(): Promise<void> {
+  if (K8S_COMMANDS.every((cmd) => existsSync(join(BIN_DIR, cmd)))) return;
+  const work = await kubernetesWrapper(join(cacheRoot, `wrapper-${K8S_VERSION}`), 'kubecheck.local/controlplane');
+  const ldflags = versionLdflags();
   for (const cmd of K8S_COMMANDS) {
     if (existsSync(join(BIN_DIR, cmd))) continue;
     log(`building ${cmd} ${K8S_VERSION} (the first build takes a while)…`);

@@ -7,14 +7,25 @@
 //   node dist/scripts/testhosts.js down      # remove them
 import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { $ } from 'zx';
 import { assetPath } from '../src/core/assets.js';
 
-export const FLEET_DIR = '/tmp/kubecheck-hosts';
-const BRIDGE = 'kcbr0';
-const SUBNET = '10.213.0';
-const GATEWAY = `${SUBNET}.1`;
+/** Where a set of test hosts lives: its folder, bridge, /24 and the prefixes of its namespaces and links. */
+export interface HostNetwork {
+  dir: string;
+  bridge: string;
+  /** The /24's first three octets; the bridge (this machine) is .1. */
+  subnet: string;
+  /** A host's network namespace is this prefix + its name. */
+  netnsPrefix: string;
+  /** Its veth pair is `${veth}v${i}` (on the bridge) / `${veth}e${i}` (eth0 inside); extra NICs `${veth}x${i}`. */
+  veth: string;
+}
+
+/** The hosts of the host tests (tests create and destroy them per file). */
+export const TEST_NETWORK: HostNetwork = { dir: '/tmp/kubecheck-hosts', bridge: 'kcbr0', subnet: '10.213.0', netnsPrefix: 'kc-', veth: 'kc' };
+export const FLEET_DIR = TEST_NETWORK.dir;
 /** Mount points the hosts bind their own folders over; created on this machine only if missing, removed after. */
 const MOUNT_POINTS = ['/opt/cni/bin', '/etc/cni/net.d', '/etc/kubernetes', '/var/lib/kubelet', '/var/lib/cni'];
 /** Program names the hosts' listeners can run under (copies of socat, so ss shows these names). */
@@ -29,6 +40,8 @@ export interface TestHost {
   ip: string;
   mac: string;
   netns: string;
+  /** Prefix of the host's links on this machine (see HostNetwork.veth). */
+  veth: string;
   /** The host's own folder on this machine (bound into the host over its system paths). */
   dir: string;
   /** PID (as seen from this machine) of the host's init, for nsenter. */
@@ -46,22 +59,68 @@ export interface TestFleet {
   deadAddress: string;
 }
 
-const hostName = (i: number) => `h${i}`;
+/** How a host is set up besides the defaults (extra folders, a default route, what its init starts). */
+export interface HostSetup {
+  /** More of the host's own folders bound over system paths: folder (under the host's dir) → path. */
+  mounts?: Record<string, string>;
+  /** A stand-in containerd (socat) answering on /run/containerd/containerd.sock, as a host ready for kubeadm has. Default true. */
+  runtimeStandIn?: boolean;
+  /** A default route through this machine's end of the bridge (kubeadm, kubelet and flannel pick their address by it). */
+  defaultRoute?: boolean;
+  /** More /etc/hosts lines (every host of the set is listed anyway). */
+  hostsEntries?: string[];
+  /** The host's own /etc/resolv.conf (default: the machine's). */
+  resolvConf?: string;
+  /** Shell lines the host's init runs once its mounts are in place, before sshd starts. */
+  boot?: string[];
+  /**
+   * The cgroup hierarchies mounted under /sys/fs/cgroup, by controller (`cpu`, `memory`, `name=systemd`,
+   * `unified` for cgroup2). Default: all this machine mounts. (`ip netns exec` gives a host a fresh /sys,
+   * so without this a host would have no cgroups at all.)
+   */
+  cgroups?: string[];
+}
+
+/** This machine's cgroup mounts under /sys/fs/cgroup: controller (or `unified`) → mount options. */
+export function machineCgroups(): Map<string, { path: string; type: string; options: string }> {
+  const out = new Map<string, { path: string; type: string; options: string }>();
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [, path, type, opts] = line.split(' ');
+    if (!path?.startsWith('/sys/fs/cgroup/') || (type !== 'cgroup' && type !== 'cgroup2')) continue;
+    const options = opts.split(',').filter((o) => !['rw', 'relatime', 'nosuid', 'nodev', 'noexec'].includes(o));
+    const key = type === 'cgroup2' ? 'unified' : options.join(',');
+    out.set(key, { path, type, options: type === 'cgroup2' ? '' : options.join(',') });
+  }
+  return out;
+}
+
+function cgroupMounts(setup: HostSetup): string {
+  const all = machineCgroups();
+  const wanted = setup.cgroups ?? [...all.keys()];
+  const lines = ['mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup'];
+  for (const key of wanted) {
+    const m = all.get(key);
+    if (!m) continue;
+    lines.push(`mkdir -p ${m.path} && mount -t ${m.type} ${m.options ? `-o ${m.options} ` : ''}${m.type} ${m.path}`);
+  }
+  return lines.join('\n');
+}
+
 const macOf = (i: number) => `02:6b:63:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 
-function fleetState(): { hosts: TestHost[]; createdMountPoints: string[] } | null {
-  const path = join(FLEET_DIR, 'state.json');
+function hostsState(network: HostNetwork): { hosts: TestHost[]; createdMountPoints: string[] } | null {
+  const path = join(network.dir, 'state.json');
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { hosts: TestHost[]; createdMountPoints: string[] }) : null;
 }
 
-/** Removes every test host, the bridge and their folders; safe to call when nothing exists. */
-export async function destroyFleet(): Promise<void> {
-  const state = fleetState();
+/** Removes every host of a network, its bridge and folders; safe to call when nothing exists. */
+export async function destroyHosts(network: HostNetwork): Promise<void> {
+  const state = hostsState(network);
   for (const h of state?.hosts ?? []) await shNothrow`kill -9 ${h.pid}`;
   const list = await shNothrow`ip -o netns list`;
   for (const line of list.stdout.split('\n')) {
     const ns = line.split(' ')[0];
-    if (/^kc-h\d+$/.test(ns)) {
+    if (ns.startsWith(network.netnsPrefix) && /^[a-z0-9-]+$/.test(ns.slice(network.netnsPrefix.length))) {
       // Kill whatever still runs in the namespace (its init and children), then delete it.
       const pids = await shNothrow`ip netns pids ${ns}`;
       for (const pid of pids.stdout.split('\n').filter(Boolean)) await shNothrow`kill -9 ${pid}`;
@@ -69,19 +128,32 @@ export async function destroyFleet(): Promise<void> {
     }
   }
   const links = await shNothrow`ip -o link show`;
-  for (const m of links.stdout.matchAll(/^\d+: (kc[vx]\d+)[@:]/gm)) await shNothrow`ip link del ${m[1]}`;
-  await shNothrow`ip link del ${BRIDGE}`;
+  const ours = new RegExp(`^\\d+: (${network.veth}[vx]\\d+)[@:]`, 'gm');
+  for (const m of links.stdout.matchAll(ours)) await shNothrow`ip link del ${m[1]}`;
+  await shNothrow`ip link del ${network.bridge}`;
   for (const dir of state?.createdMountPoints ?? []) await shNothrow`rmdir ${dir}`;
-  rmSync(FLEET_DIR, { recursive: true, force: true });
+  rmSync(network.dir, { recursive: true, force: true });
 }
 
-function initScript(h: TestHost, hostname: string): string {
+/** Removes the host tests' fleet. */
+export const destroyFleet = () => destroyHosts(TEST_NETWORK);
+
+const BASE_MOUNTS: Record<string, string> = {
+  'opt-cni-bin': '/opt/cni/bin',
+  'etc-cni-net.d': '/etc/cni/net.d',
+  'etc-kubernetes': '/etc/kubernetes',
+  'var-lib-kubelet': '/var/lib/kubelet',
+  'var-lib-cni': '/var/lib/cni',
+};
+
+function initScript(h: TestHost, network: HostNetwork, setup: HostSetup): string {
   const d = h.dir;
+  const mounts = { ...BASE_MOUNTS, ...(setup.mounts ?? {}) };
   return `#!/bin/sh
 # PID 1 of test host ${h.name}: give it its own view of the system, then run sshd.
 set -e
-hostname ${hostname}
-mount -t tmpfs -o size=16m tmpfs /run
+hostname ${h.name}
+mount -t tmpfs -o size=64m tmpfs /run
 mkdir -p /run/sshd /run/flannel /run/containerd
 mount --bind ${d}/run-flannel /run/flannel
 mount --bind ${d}/run-containerd /run/containerd
@@ -92,14 +164,13 @@ mount --bind ${d}/sys/class/net /sys/class/net
 touch /sys/class/dmi/id/product_uuid
 mount --bind ${d}/product_uuid /sys/class/dmi/id/product_uuid
 mount --bind ${d}/swaps /proc/swaps
-for f in fstab hosts hostname; do mount --bind ${d}/$f /etc/$f; done
-mount --bind ${d}/opt-cni-bin /opt/cni/bin
-mount --bind ${d}/etc-cni-net.d /etc/cni/net.d
-mount --bind ${d}/etc-kubernetes /etc/kubernetes
-mount --bind ${d}/var-lib-kubelet /var/lib/kubelet
-mount --bind ${d}/var-lib-cni /var/lib/cni
-# A host ready for kubeadm has its container runtime answering on its CRI socket.
-${FLEET_DIR}/bin/containerd UNIX-LISTEN:/run/containerd/containerd.sock,unlink-early,fork SYSTEM:true >/dev/null 2>&1 &
+${cgroupMounts(setup)}
+for f in fstab hosts hostname${setup.resolvConf !== undefined ? ' resolv.conf' : ''}; do mount --bind ${d}/$f /etc/$f; done
+${Object.entries(mounts).map(([dir, path]) => `mkdir -p ${path} && mount --bind ${d}/${dir} ${path}`).join('\n')}
+${setup.defaultRoute ? `ip route add default via ${network.subnet}.1 dev eth0` : ''}
+${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering on its CRI socket.
+${network.dir}/bin/containerd UNIX-LISTEN:/run/containerd/containerd.sock,unlink-early,fork SYSTEM:true >/dev/null 2>&1 &`}
+${(setup.boot ?? []).join('\n')}
 /usr/sbin/sshd -D -e -f ${d}/sshd_config 2>>${d}/sshd.log &
 echo ready > ${d}/ready
 while :; do sleep 3600; done
@@ -128,76 +199,93 @@ function sshdConfig(h: TestHost, fleetDir: string): string {
   ].join('\n');
 }
 
-async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string): Promise<void> {
+async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string, setup: HostSetup, peers: TestHost[]): Promise<void> {
   const d = h.dir;
-  for (const sub of ['sys', 'run-flannel', 'run-containerd', 'opt-cni-bin', 'etc-cni-net.d', 'etc-kubernetes/pki', 'var-lib-kubelet/pki', 'var-lib-cni']) {
+  for (const sub of ['sys', 'run-flannel', 'run-containerd', 'opt-cni-bin', 'etc-cni-net.d', 'etc-kubernetes/pki', 'var-lib-kubelet/pki', 'var-lib-cni', ...Object.keys(setup.mounts ?? {})]) {
     mkdirSync(join(d, sub), { recursive: true });
   }
   writeFileSync(join(d, 'product_uuid'), `${uuid}\n`);
   // The base CNI plugins a kubeadm install brings (kubernetes-cni); flannel's own arrives with its DaemonSet.
-  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) writeFileSync(join(d, 'opt-cni-bin', plugin), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  if (setup.runtimeStandIn !== false) for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) writeFileSync(join(d, 'opt-cni-bin', plugin), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   writeFileSync(join(d, 'swaps'), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
   writeFileSync(join(d, 'fstab'), '# test host fstab\nUUID=0000 / ext4 defaults 0 1\n');
-  writeFileSync(join(d, 'hosts'), `127.0.0.1 localhost\n${h.ip} ${h.name}\n`);
+  const others = setup.hostsEntries ? peers.filter((p) => p !== h).map((p) => `${p.ip} ${p.name}`) : [];
+  writeFileSync(join(d, 'hosts'), [`127.0.0.1 localhost`, `${h.ip} ${h.name}`, ...others, ...(setup.hostsEntries ?? [])].join('\n') + '\n');
   writeFileSync(join(d, 'hostname'), `${h.name}\n`);
+  if (setup.resolvConf !== undefined) writeFileSync(join(d, 'resolv.conf'), setup.resolvConf);
   writeFileSync(join(d, 'sshd_config'), sshdConfig(h, fleetDir));
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(d, 'ssh_host_ed25519_key')}`;
 }
 
-/** Creates `count` hosts h1..hN, each healthy for a pre-install audit (no swap, ip_forward=1, ports free). */
-export async function createFleet(count: number): Promise<TestFleet> {
+/**
+ * Creates hosts named `names` on `network` (addresses .10+i, MACs, keys, sshd), each with its own
+ * network, mount, UTS and PID namespaces; removes what an earlier set on that network left first.
+ */
+export async function createHosts(network: HostNetwork, names: string[], setup: HostSetup = {}): Promise<TestFleet> {
+  const count = names.length;
   if (count < 1 || count > 200) throw new Error('between 1 and 200 hosts');
-  await destroyFleet();
-  mkdirSync(join(FLEET_DIR, 'bin'), { recursive: true });
-  const createdMountPoints = MOUNT_POINTS.filter((p) => !existsSync(p));
+  await destroyHosts(network);
+  const dir = network.dir;
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  const mountPoints = [...new Set([...MOUNT_POINTS, ...Object.values(setup.mounts ?? {})])];
+  const createdMountPoints = mountPoints.filter((p) => !existsSync(p));
   for (const p of createdMountPoints) mkdirSync(p, { recursive: true });
 
   const socat = (await sh`which socat`).stdout.trim();
   for (const name of PROGRAMS) {
-    copyFileSync(socat, join(FLEET_DIR, 'bin', name));
-    chmodSync(join(FLEET_DIR, 'bin', name), 0o755);
+    copyFileSync(socat, join(dir, 'bin', name));
+    chmodSync(join(dir, 'bin', name), 0o755);
   }
   // What the kubelet's /healthz answers when healthy.
-  writeFileSync(join(FLEET_DIR, 'bin', 'healthz-ok'), "#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'\n", { mode: 0o755 });
-  const key = join(FLEET_DIR, 'id_ed25519');
-  const wrongKey = join(FLEET_DIR, 'wrong_ed25519');
+  writeFileSync(join(dir, 'bin', 'healthz-ok'), "#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'\n", { mode: 0o755 });
+  const key = join(dir, 'id_ed25519');
+  const wrongKey = join(dir, 'wrong_ed25519');
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C kubecheck-test -f ${key}`;
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C kubecheck-wrong -f ${wrongKey}`;
-  writeFileSync(join(FLEET_DIR, 'authorized_keys'), readFileSync(`${key}.pub`));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`));
 
-  await sh`ip link add ${BRIDGE} type bridge`;
-  await sh`ip addr add ${GATEWAY}/24 dev ${BRIDGE}`;
-  await sh`ip link set ${BRIDGE} up`;
+  await sh`ip link add ${network.bridge} type bridge`;
+  await sh`ip addr add ${`${network.subnet}.1/24`} dev ${network.bridge}`;
+  await sh`ip link set ${network.bridge} up`;
 
-  const hosts: TestHost[] = [];
-  for (let i = 1; i <= count; i++) {
-    const h: TestHost = { name: hostName(i), index: i, ip: `${SUBNET}.${9 + i}`, mac: macOf(i), netns: `kc-h${i}`, dir: join(FLEET_DIR, hostName(i)), pid: 0 };
-    await writeHostFiles(h, FLEET_DIR, randomUUID());
+  const hosts: TestHost[] = names.map((name, n) => {
+    const i = n + 1;
+    return { name, index: i, ip: `${network.subnet}.${9 + i}`, mac: macOf(i), netns: `${network.netnsPrefix}${name}`, veth: network.veth, dir: join(dir, name), pid: 0 };
+  });
+  for (const h of hosts) {
+    const i = h.index;
+    const v = network.veth;
+    await writeHostFiles(h, dir, randomUUID(), setup, hosts);
     await sh`ip netns add ${h.netns}`;
-    await sh`ip link add kcv${i} type veth peer name kce${i}`;
-    await sh`ip link set kcv${i} master ${BRIDGE} up`;
-    await sh`ip link set kce${i} netns ${h.netns}`;
-    await sh`ip -n ${h.netns} link set kce${i} name eth0`;
+    await sh`ip link add ${`${v}v${i}`} type veth peer name ${`${v}e${i}`}`;
+    await sh`ip link set ${`${v}v${i}`} master ${network.bridge} up`;
+    await sh`ip link set ${`${v}e${i}`} netns ${h.netns}`;
+    await sh`ip -n ${h.netns} link set ${`${v}e${i}`} name eth0`;
     await sh`ip -n ${h.netns} link set eth0 address ${h.mac}`;
     await sh`ip -n ${h.netns} addr add ${h.ip}/24 dev eth0`;
     await sh`ip -n ${h.netns} link set eth0 up`;
     await sh`ip -n ${h.netns} link set lo up`;
     await sh`ip netns exec ${h.netns} sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1`;
-    writeFileSync(join(h.dir, 'init.sh'), initScript(h, h.name));
-    // setsid + nohup: the host outlives this process until destroyFleet kills it.
+    writeFileSync(join(h.dir, 'init.sh'), initScript(h, network, setup));
+    // setsid + nohup: the host outlives this process until destroyHosts kills it.
     const unshare = `ip netns exec ${h.netns} unshare --mount --uts --pid --fork --mount-proc --propagation private sh ${h.dir}/init.sh`;
     await sh`setsid sh -c ${`${unshare} >${h.dir}/init.log 2>&1 </dev/null &`}`;
-    hosts.push(h);
   }
   for (const h of hosts) {
     h.pid = await waitForInit(h);
   }
-  writeFileSync(join(FLEET_DIR, 'state.json'), JSON.stringify({ hosts, createdMountPoints }, null, 2));
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({ hosts, createdMountPoints }, null, 2));
   await waitForSshd(hosts);
 
-  const knownHosts = join(FLEET_DIR, 'known_hosts');
+  const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, hosts.map((h) => `${h.ip} ${readFileSync(join(h.dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`).join(''));
-  return { dir: FLEET_DIR, hosts, key, wrongKey, knownHosts, deadAddress: `${SUBNET}.254` };
+  return { dir, hosts, key, wrongKey, knownHosts, deadAddress: `${network.subnet}.254` };
+}
+
+/** Creates `count` hosts h1..hN for the host tests, each healthy for a pre-install audit (no swap, ip_forward=1, ports free). */
+export function createFleet(count: number): Promise<TestFleet> {
+  if (count < 1 || count > 200) throw new Error('between 1 and 200 hosts');
+  return createHosts(TEST_NETWORK, Array.from({ length: count }, (_, i) => `h${i + 1}`));
 }
 
 async function waitForInit(h: TestHost): Promise<number> {
@@ -237,7 +325,7 @@ export async function onHost(h: TestHost, command: string) {
  * `command` (default: close at once), a path or a simple command without socat's special characters.
  */
 export async function listen(h: TestHost, program: string, spec: string, command = 'true'): Promise<void> {
-  const bin = join(FLEET_DIR, 'bin', program);
+  const bin = join(dirname(h.dir), 'bin', program);
   const target = `SYSTEM:${JSON.stringify(command)}`;
   await onHost(h, `setsid ${bin} ${spec},fork,reuseaddr ${target} >/dev/null 2>&1 </dev/null &`);
   const port = /LISTEN:(\d+)/.exec(spec)?.[1];
@@ -254,7 +342,7 @@ export async function listen(h: TestHost, program: string, spec: string, command
 
 /** A kubelet answering /healthz on 10248 and serving 10250: a post-install node. */
 export async function startKubelet(h: TestHost): Promise<void> {
-  await listen(h, 'kubelet', 'TCP-LISTEN:10248,bind=127.0.0.1', join(FLEET_DIR, 'bin', 'healthz-ok'));
+  await listen(h, 'kubelet', 'TCP-LISTEN:10248,bind=127.0.0.1', join(dirname(h.dir), 'bin', 'healthz-ok'));
   await listen(h, 'kubelet', 'TCP-LISTEN:10250');
 }
 
@@ -339,10 +427,11 @@ export async function injectFault(h: TestHost, fault: HostFault): Promise<void> 
 
 /** Adds a second NIC with the given MAC: a veth whose peer stays unattached on this machine. */
 export async function addNic(h: TestHost, name: string, mac: string): Promise<void> {
-  const peer = `kcx${h.index}`;
-  await sh`ip link add ${peer} type veth peer name kcy${h.index}`;
-  await sh`ip link set kcy${h.index} netns ${h.netns}`;
-  await sh`ip -n ${h.netns} link set kcy${h.index} name ${name}`;
+  const peer = `${h.veth}x${h.index}`;
+  const inside = `${h.veth}y${h.index}`;
+  await sh`ip link add ${peer} type veth peer name ${inside}`;
+  await sh`ip link set ${inside} netns ${h.netns}`;
+  await sh`ip -n ${h.netns} link set ${inside} name ${name}`;
   await sh`ip -n ${h.netns} link set ${name} address ${mac} up`;
 }
 
