@@ -492,3 +492,117 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exitCode = 2;
   }
 }
+
+// ---- faults for tests and benchmarks: each breaks the real thing the way it breaks on real hosts ----
+
+/** The faults the real-node tests inject, named after the doctor cause each should lead to. */
+export type RealFault =
+  | 'runtime-down' | 'kubelet-down' | 'cni-plugin-missing' | 'cni-config-missing' | 'flannel-subnet-missing'
+  | 'cni0-ip-conflict' | 'swap-enabled' | 'cgroup-driver-mismatch' | 'certificate-expired';
+
+/** The address cni0 gets for the cni0-ip-conflict fault: a subnet no node has. */
+export const FOREIGN_CNI0 = '10.244.99.1/24';
+
+/** Runs a command inside a node and fails with its output when it fails. */
+export async function onNode(node: TestHost, command: string): Promise<string> {
+  const out = await inNode(node, command, undefined, '2m');
+  if (out.exitCode !== 0) throw new Error(`on ${node.name}: ${command}: exit ${out.exitCode}: ${(out.stderr || out.stdout).trim()}`);
+  return out.stdout;
+}
+
+/** Starts, stops or restarts a node's containerd or kubelet (kc-service, the hosts' stand-in for systemctl). */
+export async function service(node: TestHost, action: 'start' | 'stop' | 'restart', unit: 'kubelet' | 'containerd'): Promise<void> {
+  await onNode(node, `${join(REAL_NETWORK.dir, 'bin', 'kc-service')} ${action} ${unit}`);
+}
+
+const SWAPS_HEADER = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
+
+/** The node's kubelet client certificate file (what kubelet-client-current.pem links to). */
+function kubeletClientCert(node: TestHost): string {
+  const pki = join(node.dir, 'var-lib-kubelet', 'pki');
+  const current = readdirSync(pki).filter((f) => /^kubelet-client-\d.*\.pem$/.test(f)).sort().pop();
+  if (!current) throw new Error(`${node.name} has no kubelet client certificate in ${pki}`);
+  return join(pki, current);
+}
+
+/**
+ * A client certificate for system:node:NAME, signed by the cluster CA, that expired yesterday (valid
+ * from two days ago): what a node that was off for longer than its certificate's life comes back with.
+ */
+async function expiredNodeCert(c: RealCluster, node: TestHost): Promise<string> {
+  const work = join(c.dir, `expired-${node.name}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const pki = join(c.nodes[0].dir, 'etc-kubernetes', 'pki');
+  writeFileSync(join(work, 'index.txt'), '');
+  writeFileSync(join(work, 'serial'), '1000\n');
+  writeFileSync(join(work, 'ca.cnf'), `[ca]\ndefault_ca = kc\n[kc]\ndir = ${work}\ndatabase = ${work}/index.txt\nnew_certs_dir = ${work}\nserial = ${work}/serial\nprivate_key = ${pki}/ca.key\ncertificate = ${pki}/ca.crt\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\norganizationName = optional\n`);
+  const o = $({ quiet: true, cwd: work });
+  await o`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out req.csr -subj ${`/O=system:nodes/CN=system:node:${node.name}`}`;
+  const stamp = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  await o`openssl ca -batch -config ca.cnf -in req.csr -out cert.pem -startdate ${stamp(2)} -enddate ${stamp(1)} -notext`;
+  return readFileSync(join(work, 'cert.pem'), 'utf8') + readFileSync(join(work, 'key.pem'), 'utf8');
+}
+
+/** Breaks one thing on a worker. Faults that only show when a pod starts need a pod scheduled there afterwards. */
+export async function breakNode(c: RealCluster, node: RealNode, fault: RealFault): Promise<void> {
+  if (node.role === 'control-plane') throw new Error('faults go on workers: cp1 runs the control plane');
+  const d = node.dir;
+  switch (fault) {
+    case 'runtime-down': return service(node, 'stop', 'containerd');
+    case 'kubelet-down': return service(node, 'stop', 'kubelet');
+    case 'cni-plugin-missing': return rmSync(join(d, 'opt-cni-bin', 'flannel'), { force: true });
+    case 'cni-config-missing': return rmSync(join(d, 'etc-cni-net.d', '10-flannel.conflist'), { force: true });
+    case 'flannel-subnet-missing': return rmSync(join(d, 'run-flannel', 'subnet.env'), { force: true });
+    case 'cni0-ip-conflict':
+      // As a re-joined node has it: cni0 still carries an address of its earlier subnet.
+      await onNode(node, `ip link show cni0 >/dev/null 2>&1 || { ip link add cni0 type bridge && ip link set cni0 up; }; ip addr flush dev cni0 && ip addr add ${FOREIGN_CNI0} dev cni0`);
+      return;
+    case 'swap-enabled':
+      // Swap is global to the kernel; each host's /proc/swaps is its own file, which the kubelet reads at start.
+      writeFileSync(join(d, 'swaps'), `${SWAPS_HEADER}/swapfile                               file\t\t2097148\t\t0\t\t-2\n`);
+      return service(node, 'restart', 'kubelet');
+    case 'cgroup-driver-mismatch': {
+      const file = join(d, 'etc-containerd', 'config.toml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('SystemdCgroup = false', 'SystemdCgroup = true'));
+      return service(node, 'restart', 'containerd');
+    }
+    case 'certificate-expired': {
+      const file = kubeletClientCert(node);
+      copyFileSync(file, `${file}.kubecheck-good`);
+      writeFileSync(file, await expiredNodeCert(c, node), { mode: 0o600 });
+      return service(node, 'restart', 'kubelet');
+    }
+  }
+}
+
+/** Deletes the kube-flannel pod on a node so the DaemonSet starts a new one (its init containers rewrite the CNI files). */
+export async function restartFlannel(api: KubeApi, node: string): Promise<void> {
+  const pods = await api.getJson<{ items: { metadata: { name: string } }[] }>(`/api/v1/namespaces/kube-flannel/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+  for (const p of pods.items) await api.send('DELETE', `/api/v1/namespaces/kube-flannel/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 });
+}
+
+/** Puts back what breakNode broke (the way an operator would), without waiting for the node to recover. */
+export async function repairNode(api: KubeApi, node: RealNode, fault: RealFault): Promise<void> {
+  const d = node.dir;
+  switch (fault) {
+    case 'runtime-down': return service(node, 'start', 'containerd');
+    case 'kubelet-down': return service(node, 'start', 'kubelet');
+    case 'cni-plugin-missing': return place(join(NODE_BIN_DIR, 'flannel'), join(d, 'opt-cni-bin', 'flannel'));
+    case 'cni-config-missing':
+    case 'flannel-subnet-missing': return restartFlannel(api, node.name);
+    case 'cni0-ip-conflict': await onNode(node, 'ip link delete cni0 2>/dev/null || true'); return;
+    case 'swap-enabled': writeFileSync(join(d, 'swaps'), SWAPS_HEADER); return;
+    case 'cgroup-driver-mismatch': {
+      const file = join(d, 'etc-containerd', 'config.toml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('SystemdCgroup = true', 'SystemdCgroup = false'));
+      return service(node, 'restart', 'containerd');
+    }
+    case 'certificate-expired': {
+      const file = kubeletClientCert(node);
+      copyFileSync(`${file}.kubecheck-good`, file);
+      rmSync(`${file}.kubecheck-good`, { force: true });
+      return service(node, 'restart', 'kubelet');
+    }
+  }
+}

@@ -20,8 +20,9 @@ const CANARY = 1;
 
 /** Sends `n` requests to the Service from the probe pod; each answer is the name of the pod that served it. */
 async function probe(s: Scenario, n: number, signal: AbortSignal, timeoutMs: number): Promise<{ answers: string[]; failed: number; detail: string }> {
-  // busybox wget; an unanswered request prints a marker so it is counted, not lost.
-  const script = 'i=0; while [ "$i" -lt "$1" ]; do wget -q -T 3 -O - "http://$2/" 2>/tmp/kubecheck-wget.err || { echo "!failed"; cat /tmp/kubecheck-wget.err >&2; }; i=$((i+1)); done';
+  // busybox wget; an unanswered request prints a marker so it is counted, not lost. Bounded by `timeout`
+  // rather than wget's own -T, which crashes Debian's busybox-static 1.35 (SIGSEGV on every request).
+  const script = 'i=0; while [ "$i" -lt "$1" ]; do timeout 3 wget -q -O - "http://$2/" 2>/tmp/kubecheck-wget.err || { echo "!failed"; cat /tmp/kubecheck-wget.err >&2; }; i=$((i+1)); done';
   const out = await s.exec('probe', 'probe', script, [String(n), 'web'], signal, timeoutMs);
   const lines = out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   const failed = lines.filter((l) => l === '!failed').length;
@@ -67,7 +68,7 @@ export const canary: WorkloadCheck = {
     properties: {
       stableImage: imageParam('image of the v1 Deployment (default nginx:1.22)'),
       canaryImage: imageParam('image of the canary Deployment (default nginx:1.23)'),
-      probeImage: imageParam('image of the pod that sends the requests; needs sh and wget (default busybox:1.36)'),
+      probeImage: imageParam('image of the pod that sends the requests; needs sh, timeout and wget (default busybox:1.36)'),
       requests: { type: 'integer', minimum: 20, maximum: 2000, description: 'requests sent to judge the split (default 100)' },
       tolerance: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, description: 'how far the canary\'s share may be from 1/4 (default 0.15)' },
       timeouts: timeoutsParam({
@@ -109,6 +110,18 @@ export const canary: WorkloadCheck = {
     });
     await s.step('probe pod ready', t.rollout, async (signal) => {
       await waitPodReady(s, 'probe', signal);
+    });
+    // The endpoints are in the API before kube-proxy has programmed them on the probe's node: judge the
+    // split only once every pod behind the Service has answered at least once.
+    await s.step('every pod behind the Service answers', t.traffic, async (signal) => {
+      const seen = new Set<string>();
+      for (let round = 1; ; round++) {
+        for (const a of await answeredRound(s, 20, signal, t.traffic * 1000)) seen.add(a);
+        const missing = [...tracks.keys()].filter((pod) => !seen.has(pod));
+        if (missing.length === 0) return `all ${tracks.size} answered${round > 1 ? ` (after ${round} rounds of 20)` : ''}`;
+        if (signal.aborted) throw new ExpectationFailed(`${missing.join(', ')} never answered a request to Service web (kube-proxy on the probe's node has not programmed them)`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     });
     const expected = CANARY / (STABLE + CANARY);
     const split = await s.step(`traffic splits about 3:1 (${n} requests from inside the cluster)`, t.traffic, async (signal) => {
