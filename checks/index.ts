@@ -20,6 +20,7 @@ import { flannelPlugin } from './cni/flannel-plugin.js';
 import { flannelSubnet } from './cni/flannel-subnet.js';
 import { flannelVxlan } from './cni/flannel-vxlan.js';
 import { certificates } from './node/certificates.js';
+import { cgroupDriver } from './node/cgroup-driver.js';
 import { firewall } from './node/firewall.js';
 import { kubelet } from './node/kubelet.js';
 import { ports } from './node/ports.js';
@@ -40,6 +41,7 @@ export const CHECKS: readonly Check[] = [
   runtime,
   kubelet,
   certificates,
+  cgroupDriver,
   firewall,
   selinux,
   productUuidUnique,

@@ -52,10 +52,10 @@ export const junitReporter: Reporter = {
         switch (r.status) {
           // The failure's body carries the fix and the evidence: CI systems show it under the message.
           case 'fail':
-            tc.failure(r.message, 'fail').stacktrace(details(r));
+            tc.failure(r.message, r.code ?? 'fail').stacktrace(details(r));
             break;
           case 'error':
-            tc.error(r.message, 'error', details(r));
+            tc.error(r.message, r.code ?? 'error', details(r));
             break;
           case 'skip':
             tc.skipped().standardOutput(r.message);

@@ -7,6 +7,7 @@ import { createProgress } from '../reporters/progress.js';
 import { checkReportPaths, emitReports, writeReport, type OutputOptions } from './cli/output.js';
 import { packageVersion } from './core/assets.js';
 import { InputError, formatProblem } from './core/errors.js';
+import { GENERIC_CODES } from './core/findings.js';
 import { DEFAULT_CONCURRENCY, exitCodeOf, runSuite, type ClusterSource, type FailOn, type HostTarget } from './core/runner.js';
 import type { Phase, Role, RunResult } from './core/types.js';
 import { compareRuns, loadReport } from './core/baseline.js';
@@ -247,13 +248,27 @@ function catalogue(): string {
   return [fmt(['ID', 'AREA', 'NEEDS', 'TITLE']), ...rows.map(fmt)].join('\n') + '\n';
 }
 
-function explain(id: string): string {
+/** `kubecheck explain ID` (or ID/CODE): why a check matters, its fix, its codes and the doctor causes that read them. */
+async function explain(ref: string): Promise<string> {
+  const [id, wanted] = ref.split('/');
   const check = findCheck(id);
   if (!check) {
     throw new InputError([{ message: `unknown check id '${id}'; \`kubecheck list\` shows them all` }]);
   }
+  const all = { ...check.codes, ...GENERIC_CODES };
+  if (wanted !== undefined && !(wanted in all)) {
+    throw new InputError([{ message: `${id} has no code '${wanted}' (it has: ${Object.keys(check.codes).join(', ')})` }]);
+  }
+  const { RULES } = await import('./doctor/rules/index.js');
+  const causes = (code: string) => RULES.filter((r) => r.codes.includes(`${id}/${code}`)).map((r) => r.cause);
+  const width = Math.max(...Object.keys(check.codes).map((k) => `${id}/${k}`.length));
+  const codeLines = Object.entries(check.codes).map(([k, v]) => {
+    const c = causes(k);
+    return `  ${`${id}/${k}`.padEnd(width)}  ${v}${c.length ? ` (doctor: ${c.join(', ')})` : ''}`;
+  });
   const params = check.params && (check.params as { properties?: Record<string, { description?: string; type?: string }> }).properties;
   return [
+    ...(wanted !== undefined ? [`${id}/${wanted}: ${all[wanted]}${causes(wanted).length ? `; the doctor reads it as ${causes(wanted).join(', ')}` : ''}`, ''] : []),
     `${check.id} — ${check.title}`,
     '',
     `Area: ${check.area}    Runs on: ${{ node: 'each host (node collector facts)', fleet: 'all hosts together (fleet)', cluster: 'the cluster, through its API', workload: 'the cluster: creates a namespace of its own, runs the scenario, deletes it' }[check.kind]}`,
@@ -263,6 +278,10 @@ function explain(id: string): string {
     '',
     'Fix:',
     ...check.remediation.split('\n').map((l) => `  ${l}`),
+    '',
+    'Finding codes:',
+    ...codeLines,
+    `  (and the generic ${Object.keys(GENERIC_CODES).join(', ')})`,
     ...(params ? ['', 'Params (in a suite file):', ...Object.entries(params).map(([k, v]) => `  ${k} (${v.type ?? 'value'})${v.description ? `: ${v.description}` : ''}`)] : []),
   ].join('\n') + '\n';
 }
@@ -349,6 +368,7 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
       try {
         const { runDoctor } = await import('./doctor/run.js');
         const run = await runDoctor({
+          checks: CHECKS,
           nodes,
           all: options.all === true,
           ...(api ? { api } : {}),
@@ -438,16 +458,16 @@ Exit codes: 0 nothing failed, 1 a check failed or errored, 2 bad usage or input,
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action((options: { output: string }) => {
       process.stdout.write(options.output === 'json'
-        ? JSON.stringify(CHECKS.map((c) => ({ id: c.id, title: c.title, area: c.area, kind: c.kind, why: c.why, remediation: c.remediation })), null, 2) + '\n'
+        ? JSON.stringify(CHECKS.map((c) => ({ id: c.id, title: c.title, area: c.area, kind: c.kind, why: c.why, remediation: c.remediation, codes: Object.fromEntries(Object.entries(c.codes).map(([k, v]) => [`${c.id}/${k}`, v])) })), null, 2) + '\n'
         : catalogue());
       setCode(0);
     });
 
   program.command('explain')
     .description('why a check matters and how to fix what it finds')
-    .argument('<id>', 'check id, e.g. node.swap')
-    .action((id: string) => {
-      process.stdout.write(explain(id));
+    .argument('<id>', 'check id, e.g. node.swap, or a finding code, e.g. node.swap/swap-on')
+    .action(async (id: string) => {
+      process.stdout.write(await explain(id));
       setCode(0);
     });
 

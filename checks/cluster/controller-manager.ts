@@ -1,5 +1,5 @@
 import type { ClusterCheck } from '../../src/core/types.js';
-import { judgeLeader, leaderParams } from './leader.js';
+import { LEADER_CODES, judgeLeader, leaderParams } from './leader.js';
 
 export const controllerManager: ClusterCheck = {
   kind: 'cluster',
@@ -11,5 +11,6 @@ export const controllerManager: ClusterCheck = {
     'are not marked NotReady, podCIDRs are not allocated, bootstrap tokens are not signed or cleaned up.',
   remediation: 'crictl ps -a --name kube-controller-manager; crictl logs $(crictl ps -a -q --name kube-controller-manager | head -1) | tail -50',
   params: leaderParams,
+  codes: LEADER_CODES,
   run: (s, ctx) => judgeLeader(s, ctx, 'kube-controller-manager'),
 };

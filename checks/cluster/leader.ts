@@ -15,19 +15,27 @@ export function judgeLeader(s: ClusterSnapshot, ctx: ClusterContext, component: 
     healthz: health.ok ? health.value.detail : health.detail,
   };
   if (!lease) {
-    return fail(`no leader lease kube-system/${component}: ${component} is not running (or runs without --leader-elect)`, { evidence });
+    return fail(`no leader lease kube-system/${component}: ${component} is not running (or runs without --leader-elect)`, { evidence, code: 'no-lease' });
   }
   const age = ageSeconds(lease.renewTime, ctx.now);
   const duration = lease.durationSeconds ?? 15;
   const slack = typeof ctx.params.leaseSlackSeconds === 'number' ? ctx.params.leaseSlackSeconds : duration;
-  if (age === undefined) return fail(`the leader lease of ${component} was never renewed`, { evidence });
+  if (age === undefined) return fail(`the leader lease of ${component} was never renewed`, { evidence, code: 'lease-stale' });
   if (age > duration + slack) {
-    return fail(`the leader lease of ${component} was last renewed ${formatAge(age)} ago by ${lease.holder ?? 'nobody'} (lease ${duration} s): no instance is leading`, { evidence });
+    return fail(`the leader lease of ${component} was last renewed ${formatAge(age)} ago by ${lease.holder ?? 'nobody'} (lease ${duration} s): no instance is leading`, { evidence, code: 'lease-stale' });
   }
-  if (health.ok && !health.value.ok) return fail(`${component} holds its lease but /healthz is not ok: ${health.value.detail}`, { evidence });
-  if (!health.ok && health.reason === 'denied') return warn(`leader lease renewed ${formatAge(Math.max(0, age))} ago; /healthz refused: ${health.detail}`, { evidence });
+  if (health.ok && !health.value.ok) return fail(`${component} holds its lease but /healthz is not ok: ${health.value.detail}`, { evidence, code: 'unhealthy' });
+  if (!health.ok && health.reason === 'denied') return warn(`leader lease renewed ${formatAge(Math.max(0, age))} ago; /healthz refused: ${health.detail}`, { evidence, code: 'healthz-denied' });
   return pass(`leader ${lease.holder ?? '?'} renewed its lease ${formatAge(Math.max(0, age))} ago${health.ok ? '; /healthz ok' : ''}`, { evidence });
 }
+
+/** What judgeLeader can find, for the scheduler's and controller-manager's catalogues. */
+export const LEADER_CODES: Record<string, string> = {
+  'no-lease': 'no leader lease in kube-system: the component is not running',
+  'lease-stale': 'the leader lease is not renewed: no instance is leading',
+  unhealthy: 'the leader holds its lease but /healthz is not ok',
+  'healthz-denied': 'the lease is fresh but /healthz refused the request',
+};
 
 export const leaderParams = {
   type: 'object',

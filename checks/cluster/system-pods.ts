@@ -8,6 +8,10 @@ export const systemPods: ClusterCheck = {
   id: 'cluster.system-pods',
   title: 'System pods run: none crash-looping, stuck Pending or restarting often',
   area: 'cluster',
+  codes: {
+    'failing': 'a system pod is crash-looping, stuck Pending or failing',
+    'restarting': 'a system pod restarts often',
+  },
   why:
     'The pods in kube-system and kube-flannel (DNS, proxy, CNI, static control-plane pods, add-ons) carry ' +
     'the cluster; one crash-looping or stuck Pending is usually the first visible symptom of a broken node, ' +
@@ -31,8 +35,8 @@ export const systemPods: ClusterCheck = {
     const failing = problems.filter((p) => p.severity === 'fail');
     const shown = (xs: typeof problems) => xs.slice(0, 10).map((p) => p.text).join('; ') + (xs.length > 10 ? `; and ${xs.length - 10} more` : '');
     const evidence = { problems: problems.map((p) => p.text).join('\n') };
-    if (failing.length) return fail(`${failing.length} system pod problem${failing.length === 1 ? '' : 's'}: ${shown(failing)}`, { evidence });
-    if (problems.length) return warn(shown(problems), { evidence });
+    if (failing.length) return fail(`${failing.length} system pod problem${failing.length === 1 ? '' : 's'}: ${shown(failing)}`, { evidence, code: 'failing' });
+    if (problems.length) return warn(shown(problems), { evidence, code: 'restarting' });
     return pass(`${s.systemPods.items.length} system pods healthy`);
   },
 };

@@ -1,6 +1,9 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, unreadable, warn } from '../../src/core/findings.js';
 
+/** flannel's init container writes 10-flannel.conflist when its pod starts on the node. */
+const REWRITE = (node: string) => `kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=${node}   # its init container writes /etc/cni/net.d/10-flannel.conflist`;
+
 interface ConfList {
   name?: string;
   type?: string;
@@ -12,6 +15,12 @@ export const config: NodeCheck = {
   id: 'cni.config',
   title: 'A valid CNI network configuration, flannel\'s first',
   area: 'cni',
+  codes: {
+    'missing': 'no CNI config in /etc/cni/net.d: the node stays NotReady (cni plugin not initialized)',
+    'unparsable': 'no config in /etc/cni/net.d parses',
+    'wrong-first': 'the first config (the one the runtime uses) is not the expected plugin',
+    'unparsable-other': 'a config that is not used does not parse',
+  },
   why:
     'Until /etc/cni/net.d holds a valid conflist the kubelet reports "cni config uninitialized" / "no ' +
     'networks found in /etc/cni/net.d" and the node stays NotReady. The runtime uses the first file in ' +
@@ -27,14 +36,14 @@ export const config: NodeCheck = {
     const configs = facts.cni.configs;
     if (!configs.ok) {
       if (configs.reason === 'missing') {
-        return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('/etc/cni/net.d does not exist: cni config uninitialized');
+        return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('/etc/cni/net.d does not exist: cni config uninitialized (the runtime reports "cni plugin not initialized")', { code: 'missing', remediation: REWRITE(ctx.host) });
       }
       return unreadable(configs, '/etc/cni/net.d');
     }
     const files = configs.value.filter((c) => /\.(conflist|conf|json)$/.test(c.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
     const evidence = { '/etc/cni/net.d': configs.value.map((c) => `==> ${c.name}\n${c.content.slice(0, 1000)}`).join('\n') };
     if (files.length === 0) {
-      return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('no networks found in /etc/cni/net.d: cni config uninitialized', { evidence });
+      return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('no networks found in /etc/cni/net.d: cni config uninitialized (the runtime reports "cni plugin not initialized")', { evidence, code: 'missing', remediation: REWRITE(ctx.host) });
     }
     const parsed = files.map((f) => {
       try {
@@ -47,14 +56,15 @@ export const config: NodeCheck = {
     });
     const first = parsed.find((p) => p.ok);
     const broken = parsed.filter((p) => !p.ok).map((p) => p.name);
-    if (!first) return fail(`no valid CNI config in /etc/cni/net.d (not parsable: ${broken.join(', ')})`, { evidence });
+    if (!first) return fail(`no valid CNI config in /etc/cni/net.d (not parsable: ${broken.join(', ')})`, { evidence, code: 'unparsable', remediation: REWRITE(ctx.host) });
     if (!first.types.includes(plugin)) {
       return (ctx.phase === 'pre' ? warn : fail)(`the runtime uses ${first.name} (${first.types.join(' → ')}), not a ${plugin} config: remove the leftover file`, {
         evidence,
         remediation: `mv /etc/cni/net.d/${first.name} /root/   # then restart the runtime`,
+        code: 'wrong-first',
       });
     }
-    if (broken.length) return warn(`${first.name} is used; not parsable: ${broken.join(', ')}`, { evidence });
+    if (broken.length) return warn(`${first.name} is used; not parsable: ${broken.join(', ')}`, { evidence, code: 'unparsable-other' });
     return pass(`${first.name} (${first.types.join(' → ')})`, { evidence });
   },
 };

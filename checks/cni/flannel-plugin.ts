@@ -8,6 +8,11 @@ export const flannelPlugin: NodeCheck = {
   id: 'cni.flannel-plugin',
   title: 'The flannel CNI plugin and the base plugins are installed and executable',
   area: 'cni',
+  codes: {
+    'no-plugin-dir': '/opt/cni/bin does not exist: no CNI plugins installed',
+    'missing': 'a required plugin (flannel, bridge, host-local, loopback, portmap) is not in /opt/cni/bin',
+    'not-executable': 'a required plugin lacks its exec bit',
+  },
   why:
     'The runtime runs /opt/cni/bin/flannel for every pod sandbox, and flannel delegates to bridge, ' +
     'host-local, loopback and portmap. Without them pods stay in ContainerCreating with ' +
@@ -25,7 +30,7 @@ export const flannelPlugin: NodeCheck = {
     const needed = ctx.phase === 'pre' ? required.filter((p) => p !== 'flannel') : required;
     const fix = (node: string) => `kubecheck fix flannel-plugin --node ${node} --from DIR_WITH_PLUGINS`;
     if (!bins.ok) {
-      if (bins.reason === 'missing') return fail(`/opt/cni/bin does not exist: no CNI plugins installed (${needed.join(', ')} needed)`, { remediation: `apt-get install -y kubernetes-cni   # then: ${fix(ctx.host)}` });
+      if (bins.reason === 'missing') return fail(`/opt/cni/bin does not exist: no CNI plugins installed (${needed.join(', ')} needed)`, { remediation: `apt-get install -y kubernetes-cni   # then: ${fix(ctx.host)}`, code: 'no-plugin-dir' });
       return unreadable(bins, '/opt/cni/bin');
     }
     const evidence = { '/opt/cni/bin': bins.value.map((b) => `${b.executable ? 'x' : '-'} ${b.name}`).join('\n') };
@@ -38,7 +43,7 @@ export const flannelPlugin: NodeCheck = {
     ];
     if (problems.length) {
       const remediation = missing.length ? fix(ctx.host) : `chmod 755 ${notExec.map((p) => `/opt/cni/bin/${p}`).join(' ')}   # or: kubecheck fix flannel-plugin --node ${ctx.host}`;
-      return fail(problems.join('; '), { evidence, remediation });
+      return fail(problems.join('; '), { evidence, remediation, code: missing.length ? 'missing' : 'not-executable', ...(missing.length && notExec.length ? { codes: ['missing', 'not-executable'] } : {}) });
     }
     const flannelNote = ctx.phase === 'pre' && !byName.has('flannel') ? ' (flannel itself arrives with its DaemonSet)' : '';
     return pass(`${needed.join(', ')} present and executable${flannelNote}`, { evidence });

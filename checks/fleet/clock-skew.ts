@@ -14,6 +14,9 @@ export const clockSkew: FleetCheck = {
   id: 'fleet.clock-skew',
   title: 'Host clocks agree',
   area: 'fleet',
+  codes: {
+    'skewed': 'the host clock is further from the fleet median than the limit (2 s)',
+  },
   why:
     'Certificates, tokens, leases and etcd elections all depend on time; a host whose clock is off by more ' +
     'than a couple of seconds sees valid certificates as "not yet valid" and its node lease as stale.',
@@ -27,7 +30,7 @@ export const clockSkew: FleetCheck = {
     const limit = typeof ctx.params.maxSkewMs === 'number' ? ctx.params.maxSkewMs : 2000;
     const timed = members.filter((m) => m.facts.clock !== null);
     const out = new Map<string, Finding>();
-    for (const m of members) if (!m.facts.clock) out.set(m.host, error('the host did not report its clock (date +%s.%N)'));
+    for (const m of members) if (!m.facts.clock) out.set(m.host, error('the host did not report its clock (date +%s.%N)', { code: 'unreadable' }));
     if (timed.length === 0) return out;
     // Offsets are measured against this client with round-trip compensation; hosts are compared with the
     // median of the fleet so that a wrong client clock does not fail everyone. With two hosts, with each other.
@@ -40,8 +43,8 @@ export const clockSkew: FleetCheck = {
       const uncertainty = Math.round(clock.rttMs / 2);
       const evidence = { clock: `offset from this client ${clock.offsetMs} ms (±${uncertainty} ms), fleet reference ${Math.round(reference)} ms` };
       if (Math.abs(diff) - uncertainty > limit) {
-        const peers = others.length === 1 ? others[0].host : 'the other hosts';
-        out.set(m.host, fail(`clock is ${seconds(diff)} ${diff > 0 ? 'ahead of' : 'behind'} ${peers} (limit ${seconds(limit)})`, { evidence }));
+        const peers = others.length === 0 ? 'this client' : others.length === 1 ? others[0].host : 'the other hosts';
+        out.set(m.host, fail(`clock is ${seconds(diff)} ${diff > 0 ? 'ahead of' : 'behind'} ${peers} (limit ${seconds(limit)})`, { evidence, code: 'skewed' }));
       } else {
         out.set(m.host, pass(`clock within ${seconds(diff)} of ${others.length ? 'the fleet' : 'this client'}`, { evidence }));
       }

@@ -7,6 +7,9 @@ export const hostnameUnique: FleetCheck = {
   id: 'fleet.hostname-unique',
   title: 'Every host has its own hostname',
   area: 'fleet',
+  codes: {
+    'duplicate': 'another host has the same hostname',
+  },
   why:
     'The node name defaults to the hostname: a second host with the same name takes over the first one\'s ' +
     'Node object when it joins, and both flap between Ready and NotReady.',
@@ -17,12 +20,12 @@ export const hostnameUnique: FleetCheck = {
     const out = new Map<string, Finding>();
     for (const m of members) {
       if (!m.facts.hostname) {
-        out.set(m.host, error('the host did not report a hostname'));
+        out.set(m.host, error('the host did not report a hostname', { code: 'unreadable' }));
         continue;
       }
       const others = othersWith(groups, name(m.facts.hostname), m.host);
       out.set(m.host, others.length
-        ? fail(`hostname '${m.facts.hostname}' is also the hostname of ${others.join(', ')}`, { evidence: { hostname: m.facts.hostname } })
+        ? fail(`hostname '${m.facts.hostname}' is also the hostname of ${others.join(', ')}`, { evidence: { hostname: m.facts.hostname }, code: 'duplicate' })
         : pass(`hostname '${m.facts.hostname}' is unique`));
     }
     return out;

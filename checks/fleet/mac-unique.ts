@@ -13,6 +13,9 @@ export const macUnique: FleetCheck = {
   id: 'fleet.mac-unique',
   title: 'Every host has its own MAC addresses',
   area: 'fleet',
+  codes: {
+    'duplicate': 'another host has one of this host’s MAC addresses',
+  },
   why:
     'Cloned VMs can keep their source MAC; two hosts with one MAC on a network lose packets at random and ' +
     'break node identity. Loopback and CNI/virtual links (cni0, flannel.*, veth*, docker0, cali*, …) are ignored.',
@@ -32,7 +35,7 @@ export const macUnique: FleetCheck = {
         .filter((c) => c.others.length > 0);
       const evidence = { links: links.map((l) => `${l.name} ${l.mac}`).join('\n') };
       out.set(m.host, clashes.length
-        ? fail(clashes.map((c) => `MAC ${c.link.mac} (${c.link.name}) is also on ${c.others.join(', ')}`).join('; '), { evidence })
+        ? fail(clashes.map((c) => `MAC ${c.link.mac} (${c.link.name}) is also on ${c.others.join(', ')}`).join('; '), { evidence, code: 'duplicate' })
         : pass(`${links.length} MAC address${links.length === 1 ? '' : 'es'} unique (${links.map((l) => l.name).join(', ') || 'none'})`, { evidence }));
     }
     return out;

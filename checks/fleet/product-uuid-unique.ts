@@ -7,6 +7,10 @@ export const productUuidUnique: FleetCheck = {
   id: 'fleet.product-uuid-unique',
   title: 'Every host has its own product_uuid',
   area: 'fleet',
+  codes: {
+    'duplicate': 'another host has the same product_uuid',
+    'no-product-uuid': 'the host has no /sys/class/dmi/id/product_uuid',
+  },
   why:
     'Kubernetes uses /sys/class/dmi/id/product_uuid to tell nodes apart; VMs cloned from one image often ' +
     'share it, and kubeadm cannot see that from a single host. Duplicates make node identities collide.',
@@ -17,12 +21,12 @@ export const productUuidUnique: FleetCheck = {
     for (const m of members) {
       const uuid = m.facts.productUuid;
       if (!uuid.ok) {
-        out.set(m.host, uuid.reason === 'missing' ? skip(`this host has no product_uuid (${uuid.detail})`) : unreadable(uuid, 'product_uuid'));
+        out.set(m.host, uuid.reason === 'missing' ? skip(`this host has no product_uuid (${uuid.detail})`, { code: 'no-product-uuid' }) : unreadable(uuid, 'product_uuid'));
         continue;
       }
       const others = othersWith(groups, uuid.value, m.host);
       out.set(m.host, others.length
-        ? fail(`product_uuid ${uuid.value} is also on ${others.join(', ')}`, { evidence: { product_uuid: uuid.value } })
+        ? fail(`product_uuid ${uuid.value} is also on ${others.join(', ')}`, { evidence: { product_uuid: uuid.value }, code: 'duplicate' })
         : pass(`product_uuid ${uuid.value} is unique among ${members.length} host${members.length === 1 ? '' : 's'}`));
     }
     return out;

@@ -21,6 +21,12 @@ export const certificates: NodeCheck = {
   id: 'node.certificates',
   title: 'Kubernetes certificates are valid and not about to expire',
   area: 'node',
+  codes: {
+    'expired': 'a Kubernetes certificate expired (control plane, etcd, or the kubelet serving certificate)',
+    'kubelet-client-expired': 'the kubelet client certificate expired: the kubelet can no longer authenticate',
+    'not-yet-valid': 'a certificate is not valid yet (the host clock is behind)',
+    'expiring': 'a certificate expires within warnDays (30)',
+  },
   why:
     'kubeadm certificates last one year; when the apiserver, etcd or kubelet client certificate expires, ' +
     'components fail with "x509: certificate has expired or is not yet valid" and nodes go NotReady.',
@@ -43,23 +49,25 @@ export const certificates: NodeCheck = {
     const problems: Finding[] = [];
     for (const c of certs) {
       if (!isCert(c)) {
-        problems.push(error(`${c.path}: ${c.error}`, { evidence }));
+        problems.push(error(`${c.path}: ${c.error}`, { evidence, code: 'unreadable' }));
         continue;
       }
       const notAfter = Date.parse(c.notAfter);
       const notBefore = Date.parse(c.notBefore);
       const days = Math.floor((notAfter - now) / DAY);
       if (notAfter <= now) {
-        problems.push(fail(`${c.path} expired on ${c.notAfter.slice(0, 10)}`, { evidence, remediation: renewal(c.path) }));
+        problems.push(fail(`${c.path} expired on ${c.notAfter.slice(0, 10)}`, { evidence, remediation: renewal(c.path), code: isKubeletClient(c.path) ? 'kubelet-client-expired' : 'expired' }));
       } else if (notBefore > now) {
         problems.push(fail(`${c.path} is not valid before ${c.notBefore} (clock behind?)`, {
           evidence,
           remediation: 'fix the clock: timedatectl set-ntp true (or chronyc makestep)',
+          code: 'not-yet-valid',
         }));
       } else if (notAfter - now <= warnDays * DAY) {
         problems.push(warn(`${c.path} expires in ${days} day${days === 1 ? '' : 's'} (${c.notAfter.slice(0, 10)})`, {
           evidence,
           remediation: renewal(c.path),
+          code: 'expiring',
         }));
       }
     }

@@ -6,6 +6,9 @@ export const firewall: NodeCheck = {
   id: 'node.firewall',
   title: 'firewalld is not in the way',
   area: 'node',
+  codes: {
+    'firewalld-active': 'firewalld runs: it blocks the cluster ports unless they are opened',
+  },
   why:
     'An active firewalld blocks the ports Kubernetes and flannel need (6443, 10250, 2379-2380, 8472/udp, ' +
     'NodePorts) unless they are opened, and its reloads can flush the rules kube-proxy and flannel add.',
@@ -18,6 +21,7 @@ export const firewall: NodeCheck = {
     if (unit === 'active' || proc) {
       return warn(`firewalld is active${proc ? ` (pid ${proc.pid})` : ''}: open the Kubernetes and flannel ports or disable it`, {
         evidence: { firewalld: unit ? `systemctl is-active firewalld: ${unit}` : `process ${proc?.pid} firewalld` },
+        code: 'firewalld-active',
       });
     }
     return pass('firewalld is not running');

@@ -42,6 +42,13 @@ export const ports: NodeCheck = {
   id: 'node.ports',
   title: 'Kubernetes ports are free (pre-install) or held by the right component (post-install)',
   area: 'node',
+  codes: {
+    'port-taken': 'pre-install: a port a component will bind is already taken',
+    'not-listening': 'post-install: nothing listens where a component should',
+    'wrong-holder': "post-install: another process holds a component's port",
+    'holder-unknown': 'a port is held by a process whose name cannot be read (not root)',
+    'nodeport-taken': 'a service listens inside the NodePort range',
+  },
   why:
     'Before kubeadm init/join, every port a component will bind must be free, or that component cannot ' +
     'start (kubeadm: "Port 6443 is in use"). After install, each port must be held by the component that ' +
@@ -71,18 +78,19 @@ export const ports: NodeCheck = {
           problems.push(fail(`${l.port}/tcp (${rule.component}) is taken by ${describe(l)}`, {
             evidence,
             remediation: `ss -ltnp 'sport = :${l.port}'  # then stop${l.process ? ` ${l.process}` : ' that process'} or move it off ${l.port}`,
+            code: 'port-taken',
           }));
         }
         continue;
       }
       if (holders.length === 0) {
-        if (!rule.legacy) problems.push(fail(`nothing listens on ${portLabel(rule)}/tcp (expected ${rule.component})`, { evidence }));
+        if (!rule.legacy) problems.push(fail(`nothing listens on ${portLabel(rule)}/tcp (expected ${rule.component})`, { evidence, code: 'not-listening' }));
         continue;
       }
       for (const l of holders) {
-        if (!l.process) problems.push(warn(`${l.port}/tcp is held by an unknown process; cannot confirm it is ${rule.component}${unnamed}`, { evidence }));
+        if (!l.process) problems.push(warn(`${l.port}/tcp is held by an unknown process; cannot confirm it is ${rule.component}${unnamed}`, { evidence, code: 'holder-unknown' }));
         else if (!rule.owners.includes(l.process)) {
-          problems.push(fail(`${l.port}/tcp is held by ${describe(l)}, expected ${rule.component}`, { evidence }));
+          problems.push(fail(`${l.port}/tcp is held by ${describe(l)}, expected ${rule.component}`, { evidence, code: 'wrong-holder' }));
         }
       }
     }
@@ -93,8 +101,8 @@ export const ports: NodeCheck = {
         if (ctx.phase === 'post' && l.process === 'kube-proxy') continue;
         const msg = `${l.port}/${l.proto} is inside the NodePort range ${low}-${high}, held by ${describe(l)}`;
         problems.push(ctx.phase === 'pre'
-          ? fail(msg, { evidence, remediation: `move that service off ${l.port}, or give the apiserver another --service-node-port-range` })
-          : warn(msg, { evidence }));
+          ? fail(msg, { evidence, remediation: `move that service off ${l.port}, or give the apiserver another --service-node-port-range`, code: 'nodeport-taken' })
+          : warn(msg, { evidence, code: 'nodeport-taken' }));
       }
     }
 

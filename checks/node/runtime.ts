@@ -1,11 +1,18 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, warn } from '../../src/core/findings.js';
+import { restartCommand } from './restart.js';
 
 export const runtime: NodeCheck = {
   kind: 'node',
   id: 'node.runtime',
   title: 'A container runtime answers on its CRI socket',
   area: 'node',
+  codes: {
+    'no-runtime': 'no container runtime installed: no CRI socket',
+    'not-running': 'a runtime is installed but not running: no CRI socket',
+    'not-answering': 'a CRI socket exists but nothing answers on it (stopped runtime, stale socket)',
+    'several-runtimes': 'more than one runtime answers: kubeadm needs --cri-socket',
+  },
   why:
     'The kubelet runs every pod through the CRI socket (containerd, CRI-O or cri-dockerd). With no runtime ' +
     'answering, kubeadm preflight fails and a running node goes NotReady ("container runtime is down").',
@@ -14,14 +21,19 @@ export const runtime: NodeCheck = {
     const evidence = { crisock: facts.raw.crisock ?? '', processes: facts.processes.map((p) => `${p.pid} ${p.comm}`).join('\n') };
     const sockets = facts.runtimeSockets;
     if (sockets.length === 0) {
-      return fail('no CRI socket found (containerd, CRI-O, cri-dockerd)', { evidence });
+      const installed = facts.runtimesInstalled;
+      if (installed.length) {
+        return fail(`no CRI socket found: ${installed.join(', ')} is installed but not running`, { evidence, remediation: restartCommand(facts, installed[0]), code: 'not-running' });
+      }
+      return fail('no CRI socket found (containerd, CRI-O, cri-dockerd)', { evidence, code: 'no-runtime' });
     }
     const answering = sockets.filter((s) => s.listening);
     if (answering.length === 0) {
       const paths = sockets.map((s) => s.path).join(', ');
       return fail(`CRI socket ${paths} exists but nothing answers on it (runtime stopped, stale socket)`, {
         evidence,
-        remediation: sockets.some((s) => s.path.includes('crio')) ? 'systemctl restart crio' : 'systemctl restart containerd',
+        remediation: restartCommand(facts, sockets.some((s) => s.path.includes('crio')) ? 'crio' : 'containerd'),
+        code: 'not-answering',
       });
     }
     const names = answering.map((s) => `${s.path}${s.answer ? ` (${s.answer})` : ''}`).join(', ');
@@ -29,6 +41,7 @@ export const runtime: NodeCheck = {
       return warn(`several runtimes answer: ${names}; kubeadm needs --cri-socket to pick one`, {
         evidence,
         remediation: `kubeadm init --cri-socket unix://${answering[0].path}   # or stop the runtime you do not use`,
+        code: 'several-runtimes',
       });
     }
     return pass(`runtime answers on ${names}`, { evidence });

@@ -8,6 +8,13 @@ export const bootstrap: ClusterCheck = {
   id: 'token.bootstrap',
   title: 'Bootstrap tokens for kubeadm join are valid and signed',
   area: 'token',
+  codes: {
+    'expired': 'a bootstrap token expired',
+    'never-expires': 'a bootstrap token never expires (a standing join credential)',
+    'expiring': 'a bootstrap token expires within warnSeconds',
+    'unsigned': 'a token has no JWS signature in cluster-info: kubeadm join will not trust the cluster',
+    'none-valid': 'no valid bootstrap token',
+  },
   why:
     'kubeadm join authenticates with a bootstrap token (24 h by default) and checks the cluster-info ' +
     'ConfigMap\'s JWS signature made with it. An expired token, or one the bootstrapsigner never signed, makes ' +
@@ -35,21 +42,22 @@ export const bootstrap: ClusterCheck = {
     for (const t of s.tokens.items) {
       const exp = t.expiration ? Date.parse(t.expiration) : undefined;
       if (exp !== undefined && exp <= now) {
-        problems.push(fail(`token ${t.id} expired ${formatAge(Math.round((now - exp) / 1000))} ago (${t.expiration})`, { remediation: `kubeadm token delete ${t.id} && ${CREATE}` }));
+        problems.push(fail(`token ${t.id} expired ${formatAge(Math.round((now - exp) / 1000))} ago (${t.expiration})`, { remediation: `kubeadm token delete ${t.id} && ${CREATE}`, code: 'expired' }));
         continue;
       }
       valid++;
-      if (exp === undefined) problems.push(warn(`token ${t.id} never expires: a standing credential to join the cluster`, { remediation: `kubeadm token delete ${t.id}   # create short-lived ones when needed: ${CREATE}` }));
-      else if (exp - now <= warnMs) problems.push(warn(`token ${t.id} expires in ${formatAge(Math.round((exp - now) / 1000))}`, { remediation: CREATE }));
+      if (exp === undefined) problems.push(warn(`token ${t.id} never expires: a standing credential to join the cluster`, { remediation: `kubeadm token delete ${t.id}   # create short-lived ones when needed: ${CREATE}`, code: 'never-expires' }));
+      else if (exp - now <= warnMs) problems.push(warn(`token ${t.id} expires in ${formatAge(Math.round((exp - now) / 1000))}`, { remediation: CREATE, code: 'expiring' }));
       if (signed && t.usages.includes('signing') && !signed.has(t.id)) {
         problems.push(fail(`token ${t.id} has no JWS signature in kube-public/cluster-info: kubeadm join will not trust the cluster (is the bootstrapsigner controller on?)`, {
           remediation: "add bootstrapsigner to the controller-manager's --controllers (kubeadm: --controllers=*,bootstrapsigner,tokencleaner)",
+          code: 'unsigned',
         }));
       }
     }
     if (valid === 0) {
       const none = `no valid bootstrap token${s.tokens.items.length ? '' : ' (none exist)'}`;
-      problems.push(ctx.params.joinPlanned === true ? fail(`${none}: kubeadm join will fail`) : warn(`${none}: create one before joining a node`, { remediation: CREATE }));
+      problems.push(ctx.params.joinPlanned === true ? fail(`${none}: kubeadm join will fail`, { remediation: CREATE, code: 'none-valid' }) : warn(`${none}: create one before joining a node`, { remediation: CREATE, code: 'none-valid' }));
     }
     return combine(problems.map((p) => ({ ...p, evidence })), pass(`${valid} valid bootstrap token${valid === 1 ? '' : 's'}, all signed in cluster-info`, { evidence }));
   },

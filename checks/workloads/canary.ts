@@ -1,5 +1,5 @@
 import type { WorkloadCheck } from '../../src/core/types.js';
-import { ExpectationFailed, runScenario, type Scenario } from '../../src/scenarios/engine.js';
+import { ExpectationFailed, runScenario, type Scenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { loadManifests, pick, withImage } from '../../src/scenarios/manifests.js';
 import { imageParam, timeoutsParam } from './params.js';
 import { readyPods, waitEndpoints, waitPodReady, waitRolledOut } from '../../src/scenarios/waits.js';
@@ -59,6 +59,7 @@ export const canary: WorkloadCheck = {
   title: 'A canary release behind one Service splits traffic and can be promoted',
   area: 'workload',
   kind: 'workload',
+  codes: SCENARIO_CODES,
   manifests: MANIFESTS,
   why: 'Canary releases rely on a Service selecting pods of two Deployments by a shared label, kube-proxy spreading requests over every ready endpoint, and scaling moving traffic. This runs that release: v1 (3 replicas) and a canary (1) behind one Service, requests from inside the cluster, then the canary promoted to 3 and v1 scaled to 0.',
   remediation: 'Read the failing step and its evidence: pods Pending (FailedScheduling: resources, taints, node selector), ImagePullBackOff (set workloads.imageRegistry to a mirror, or --image-registry), endpoints missing (readiness probe failing, Service selector), requests unanswered or all going to one track (kube-proxy not running or its rules stale on the probe\'s node: kubectl -n kube-system logs ds/kube-proxy; CNI: pods on different nodes cannot reach each other).',

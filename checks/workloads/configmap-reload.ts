@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
-import { ExpectationFailed, runScenario } from '../../src/scenarios/engine.js';
+import { ExpectationFailed, runScenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { ExecError } from '../../src/k8s/exec.js';
 import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
 import { imageParam, timeoutsParam } from './params.js';
@@ -24,6 +24,7 @@ export const configmapReload: WorkloadCheck = {
   title: 'A ConfigMap change reaches mounted volumes in time (subPath and env keep the old value)',
   area: 'workload',
   kind: 'workload',
+  codes: SCENARIO_CODES,
   manifests: MANIFESTS,
   why: 'Apps that hot-reload configuration depend on the kubelet refreshing ConfigMap volumes (within its sync period plus cache TTL, about a minute by default). subPath mounts and environment variables are never refreshed: only a restart brings the new value, which surprises many. This changes a ConfigMap under a running pod and measures both.',
   remediation: 'If the volume file never changes: check the kubelet on the pod\'s node (journalctl -u kubelet: "failed to sync configmap cache"), its --sync-frequency and configMapAndSecretChangeDetectionStrategy in /var/lib/kubelet/config.yaml, and that the ConfigMap is not immutable. Values read through subPath or env need a pod restart (kubectl rollout restart).',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
-import { ExpectationFailed, runScenario, type Scenario } from '../../src/scenarios/engine.js';
+import { ExpectationFailed, runScenario, type Scenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
 import { imageParam, timeoutsParam } from './params.js';
 import { readyPods, waitRolledOut } from '../../src/scenarios/waits.js';
@@ -35,6 +35,7 @@ export const secretRestart: WorkloadCheck = {
   title: 'A Secret change reaches a Deployment after `rollout restart`',
   area: 'workload',
   kind: 'workload',
+  codes: SCENARIO_CODES,
   manifests: MANIFESTS,
   why: 'Credentials are rotated by changing a Secret and restarting the Deployment that reads it through secretKeyRef: running pods keep the value they started with, new pods must get the new one, and the rollout must complete. This rotates a Secret under a running Deployment and times the restart.',
   remediation: 'Read the failing step: a rollout that does not complete shows why in its evidence (pods Pending: capacity or node selector; ImagePullBackOff: registry; CreateContainerConfigError: the Secret or key is missing). New pods with the old value mean the Secret change did not land (check its namespace/name) — `kubectl rollout status deploy/NAME` and `kubectl describe pod` show the rest.',

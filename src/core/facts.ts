@@ -87,6 +87,8 @@ export interface NodeFacts {
   processes: { pid: number; comm: string }[];
   /** systemd unit states, only on systemd hosts. */
   services: Record<string, string>;
+  /** Container runtimes installed on the host (containerd, crio, dockerd, cri-dockerd), found in PATH. */
+  runtimesInstalled: string[];
   /** CRI sockets present and whether something answers on them. */
   runtimeSockets: { path: string; listening: boolean; answer?: string }[];
   kubeletHealthz: Probe<{ ok: boolean; detail: string }>;

@@ -1,7 +1,7 @@
 import { CHECKS, findCheck } from '../../checks/index.js';
 import { collectNodeFacts } from '../collectors/node/index.js';
 import type { NodeFacts } from './facts.js';
-import { error } from './findings.js';
+import { GENERIC_CODES, error } from './findings.js';
 import { deadline, forEachLimited, InterruptedError, withTimeout } from './pool.js';
 import type { Suite, SuiteEntry } from '../suites/load.js';
 import type { Transport } from '../transports/types.js';
@@ -14,7 +14,9 @@ import type {
   ClusterCheck,
   Finding,
   FleetCheck,
+  FleetContext,
   FleetMember,
+  HostContext,
   NodeCheck,
   Phase,
   WorkloadCheck,
@@ -82,17 +84,55 @@ export function reasonOf(err: unknown): string {
   return String(err);
 }
 
+/**
+ * The qualified codes of a finding (`node.swap/swap-on`). A code the check does not declare (nor a
+ * generic one) is a bug in the check: the result says so instead of carrying an unknown code.
+ */
+function qualify(check: string, finding: Finding): { code?: string; codes?: string[]; undeclared?: string } {
+  if (finding.status === 'pass') return {};
+  const declared = findCheck(check)?.codes;
+  const short = finding.codes ?? [finding.code ?? (finding.status === 'skip' ? 'not-applicable' : 'error')];
+  const undeclared = declared ? short.find((c) => !(c in declared) && !(c in GENERIC_CODES)) : undefined;
+  const codes = short.map((c) => `${check}/${c}`);
+  return { code: codes[0], ...(codes.length > 1 ? { codes } : {}), ...(undeclared ? { undeclared } : {}) };
+}
+
 function toResult(check: string, target: string, finding: Finding, durationMs: number): CheckResult {
+  const q = qualify(check, finding);
+  if (q.undeclared) {
+    return { check, target, status: 'error', message: `the check returned a code it does not declare (${q.undeclared}): ${finding.message}`, code: `${check}/crashed`, durationMs };
+  }
   return {
     check,
     target,
     status: finding.status,
     message: finding.message,
+    ...(q.code ? { code: q.code } : {}),
+    ...(q.codes ? { codes: q.codes } : {}),
     ...(finding.evidence && Object.keys(finding.evidence).length ? { evidence: finding.evidence } : {}),
     ...(finding.status !== 'pass' && finding.status !== 'skip' ? { remediation: finding.remediation ?? findCheck(check)?.remediation } : {}),
     durationMs,
     ...(finding.steps ? { steps: finding.steps } : {}),
   };
+}
+
+/** Runs one node check on one host's facts: the one executor for node checks (the runner, doctor and fixes use it). */
+export function judgeNode(check: NodeCheck, facts: NodeFacts, ctx: HostContext): CheckResult {
+  return judge(() => check.run(facts, ctx), check.id, ctx.host);
+}
+
+/** Runs one fleet check over every reached host: one result per host it judges (a crash: an error for each). */
+export function judgeFleet(check: FleetCheck, members: readonly FleetMember[], ctx: FleetContext): CheckResult[] {
+  const started = performance.now();
+  let findings: Map<string, Finding>;
+  try {
+    findings = members.length ? check.run(members, ctx) : new Map();
+  } catch (err: unknown) {
+    const crash = error(`the check crashed: ${reasonOf(err)}`, { code: 'crashed' });
+    findings = new Map(members.map((m) => [m.host, crash]));
+  }
+  const ms = Math.round(performance.now() - started);
+  return [...findings].map(([target, finding]) => toResult(check.id, target, finding, ms));
 }
 
 /** Runs one check, turning any exception into an `error` finding for this check and target only. */
@@ -102,7 +142,7 @@ function judge(run: () => Finding, check: string, target: string): CheckResult {
   try {
     finding = run();
   } catch (err: unknown) {
-    finding = error(`the check crashed: ${reasonOf(err)}`);
+    finding = error(`the check crashed: ${reasonOf(err)}`, { code: 'crashed' });
   }
   return toResult(check, target, finding, Math.round(performance.now() - started));
 }
@@ -187,13 +227,12 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     const hostResults: CheckResult[] = [];
     for (const { entry, check } of nodeChecks) {
       if (!facts) {
-        hostResults.push(toResult(check.id, host.name, error(`host not reached: ${unreached.get(host.name)}`), 0));
+        hostResults.push(toResult(check.id, host.name, error(`host not reached: ${unreached.get(host.name)}`, { code: 'unreached' }), 0));
         continue;
       }
       const cidrs = podCIDRs.get(host.name);
       const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}) };
-      const f = facts;
-      hostResults.push(judge(() => check.run(f, ctx), check.id, host.name));
+      hostResults.push(judgeNode(check, facts, ctx));
     }
     if (facts) members.push({ host: host.name, roles: rolesOf(host), facts });
     results.push(...hostResults);
@@ -213,23 +252,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   for (const host of needsFacts && options.signal.aborted ? options.hosts : []) {
     if (seen.has(host.name)) continue;
     unreached.set(host.name, 'interrupted before this host was checked');
-    for (const { check } of nodeChecks) results.push(toResult(check.id, host.name, error('interrupted before this host was checked'), 0));
+    for (const { check } of nodeChecks) results.push(toResult(check.id, host.name, error('interrupted before this host was checked', { code: 'interrupted' }), 0));
   }
 
   members.sort((a, b) => natural(a.host, b.host));
   for (const { entry, check } of fleetChecks) {
-    const ctx = { phase, params: entry.params, now: now() };
-    const started = performance.now();
-    let findings: Map<string, Finding>;
-    try {
-      findings = members.length ? check.run(members, ctx) : new Map();
-    } catch (err: unknown) {
-      const crash = error(`the check crashed: ${reasonOf(err)}`);
-      findings = new Map(members.map((m) => [m.host, crash]));
-    }
-    const ms = Math.round(performance.now() - started);
-    for (const [target, finding] of findings) results.push(toResult(check.id, target, finding, ms));
-    for (const [host, reason] of unreached) results.push(toResult(check.id, host, error(`host not reached: ${reason}`), 0));
+    results.push(...judgeFleet(check, members, { phase, params: entry.params, now: now() }));
+    for (const [host, reason] of unreached) results.push(toResult(check.id, host, error(`host not reached: ${reason}`, { code: 'unreached' }), 0));
   }
 
   let clusterReached: boolean | undefined;
@@ -267,13 +296,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 }
 
 /** Cluster checks judge one snapshot; one finding becomes target `cluster`, a map one result per node. */
-function judgeCluster(check: ClusterCheck, params: Record<string, unknown>, snapshot: ClusterSnapshot, now: () => Date): CheckResult[] {
+export function judgeCluster(check: ClusterCheck, params: Record<string, unknown>, snapshot: ClusterSnapshot, now: () => Date): CheckResult[] {
   const started = performance.now();
   let outcome: Finding | Map<string, Finding>;
   try {
     outcome = check.run(snapshot, { params, now: now() });
   } catch (err: unknown) {
-    outcome = error(`the check crashed: ${reasonOf(err)}`);
+    outcome = error(`the check crashed: ${reasonOf(err)}`, { code: 'crashed' });
   }
   const ms = Math.round(performance.now() - started);
   if (outcome instanceof Map) return [...outcome].map(([target, f]) => toResult(check.id, target, f, ms));
@@ -299,8 +328,8 @@ function notReached(options: RunOptions, first: { unreachable?: string } | undef
   return options.cluster && first ? `cluster not reached: ${first.unreachable}` : 'no cluster to check: give --kubeconfig (or KUBECONFIG, or run in a pod)';
 }
 
-function clusterErrors(checks: readonly { check: Check }[], message: string): CheckResult[] {
-  return checks.map(({ check }) => toResult(check.id, 'cluster', error(message), 0));
+function clusterErrors(checks: readonly { check: Check }[], message: string, code = 'unreached'): CheckResult[] {
+  return checks.map(({ check }) => toResult(check.id, 'cluster', error(message, { code }), 0));
 }
 
 /** A result from a retry: it records the attempt, and a pass is marked flaky. */
@@ -354,8 +383,8 @@ async function runWorkloadChecks(
 ): Promise<{ results: CheckResult[]; reached: boolean }> {
   const api = options.cluster?.api;
   if (!first?.snapshot) return { results: clusterErrors(checks, notReached(options, first)), reached: false };
-  if (!api) return { results: clusterErrors(checks, 'the cluster source has no API client to run scenarios with'), reached: false };
-  if (options.signal.aborted) return { results: clusterErrors(checks, 'interrupted before this scenario ran'), reached: true };
+  if (!api) return { results: clusterErrors(checks, 'the cluster source has no API client to run scenarios with', 'error'), reached: false };
+  if (options.signal.aborted) return { results: clusterErrors(checks, 'interrupted before this scenario ran', 'interrupted'), reached: true };
   const results = await Promise.all(checks.map(async ({ entry, check }) => {
     let result: CheckResult | undefined;
     for (let attempt = 1; attempt <= (options.retries ?? 0) + 1; attempt++) {
@@ -364,7 +393,7 @@ async function runWorkloadChecks(
       try {
         finding = await check.run({ api, params: entry.params, settings: options.workloadSettings ?? {}, signal: options.signal, now });
       } catch (err: unknown) {
-        finding = error(`the scenario crashed: ${reasonOf(err)}`);
+        finding = error(`the scenario crashed: ${reasonOf(err)}`, { code: 'crashed' });
       }
       result = toResult(check.id, 'cluster', finding, Math.round(performance.now() - started));
       if (attempt > 1) result = fromAttempt(result, attempt);

@@ -13,6 +13,13 @@ export type Phase = 'pre' | 'post';
 export interface Finding {
   status: Status;
   message: string;
+  /**
+   * What was found, stable across releases: the check's own short code (`swap-on`), qualified with the
+   * check id by the runner (`node.swap/swap-on`). Every finding but a pass has one.
+   */
+  code?: string;
+  /** Every code when one finding combines several problems (the worst first); `code` is the first. */
+  codes?: string[];
   /** Named pieces of raw output that prove the finding (never secrets). */
   evidence?: Record<string, string>;
   /** Overrides the check's generic remediation with the exact command for this target. */
@@ -35,6 +42,10 @@ export interface CheckResult {
   target: string;
   status: Status;
   message: string;
+  /** The finding's qualified code (`node.swap/swap-on`); set on every result but a pass. */
+  code?: string;
+  /** All codes, when the result combines several problems (extension). */
+  codes?: string[];
   evidence?: Record<string, string>;
   remediation?: string;
   durationMs: number;
@@ -53,6 +64,8 @@ export interface Diagnosis {
   summary: string;
   evidence: string[];
   fix: string[];
+  /** Extension: the check findings (qualified codes) the diagnosis rests on. */
+  codes?: string[];
 }
 
 export type Summary = Record<Status, number>;
@@ -101,6 +114,11 @@ interface CheckBase {
   why: string;
   /** Generic remediation; findings may give a more exact one. */
   remediation: string;
+  /**
+   * The catalogue of what this check can find: short code → what it means. Findings use these codes
+   * (besides the generic ones every check may give: see GENERIC_CODES); the doctor and fixes read them.
+   */
+  codes: Record<string, string>;
   /** Schema of the params a suite may pass (validated when the suite loads). */
   params?: ParamsSchema;
 }

@@ -22,5 +22,5 @@ export function diagnose(e: NodeEvidence, state?: string): Diagnosis[] {
     const seen = [e.cluster ? 'cluster' : '', e.host ? 'host' : ''].filter(Boolean).join(' and ');
     return [{ ...base, cause: 'healthy', confidence: seen.includes('host') ? 'high' : 'medium', summary: `no known cause found in the ${seen || 'available'} evidence`, evidence: [], fix: [] }];
   }
-  return found.map(({ rule, m }) => ({ ...base, cause: rule.cause, confidence: m.confidence, summary: m.summary, evidence: m.evidence, fix: m.fix }));
+  return found.map(({ rule, m }) => ({ ...base, cause: rule.cause, confidence: m.confidence, summary: m.summary, evidence: m.evidence, fix: m.fix, ...(m.codes?.length ? { codes: m.codes } : {}) }));
 }

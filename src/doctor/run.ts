@@ -1,17 +1,21 @@
 // kubecheck doctor: for each node (the NotReady ones, those named, or --all), gather the cluster's and
-// the host's evidence and name the causes, most likely first.
+// the host's evidence, run kubecheck's own checks on it, and name the causes, most likely first.
+import type { NodeFacts } from '../core/facts.js';
 import { natural } from '../core/order.js';
 import { forEachLimited } from '../core/pool.js';
-import { collectFromHost, reasonOf, summarize, type HostTarget } from '../core/runner.js';
-import type { CheckResult, Diagnosis, RunResult } from '../core/types.js';
+import { collectFromHost, judgeCluster, judgeFleet, judgeNode, reasonOf, summarize, type HostTarget } from '../core/runner.js';
+import type { Check, CheckResult, ClusterCheck, Diagnosis, FleetCheck, NodeCheck, RunResult } from '../core/types.js';
 import type { KubeApi } from '../k8s/api.js';
-import { type NodeInfo, type PodInfo, type LeaseInfo, type TokenInfo, projectLease, projectNode, projectPod, projectToken } from '../k8s/snapshot.js';
+import { type ClusterSnapshot, type NodeInfo, type PodInfo, projectPod, takeSnapshot } from '../k8s/snapshot.js';
 import { diagnose } from './diagnose.js';
-import type { ClusterEvidence, NodeEvidence } from './evidence.js';
+import { type ClusterEvidence, type NodeEvidence, currentRun } from './evidence.js';
+import { RULES } from './rules/index.js';
 
 export interface DoctorOptions {
   nodes: string[];
   all: boolean;
+  /** The check registry: the doctor judges host facts and the cluster's view with these, never by itself. */
+  checks: readonly Check[];
   api?: KubeApi;
   hosts?: HostTarget[];
   signal: AbortSignal;
@@ -38,19 +42,26 @@ function stateOf(n: NodeInfo): string {
   return r?.status === 'True' ? 'Ready' : `NotReady${since}`;
 }
 
+/** The checks the rules cite (by the check ids in their codes), and every node check. */
+function checksToRun(checks: readonly Check[]) {
+  const cited = new Set(RULES.flatMap((r) => r.codes.map((c) => c.split('/')[0])));
+  return {
+    node: checks.filter((c): c is NodeCheck => c.kind === 'node'),
+    fleet: checks.filter((c): c is FleetCheck => c.kind === 'fleet' && cited.has(c.id)),
+    cluster: checks.filter((c): c is ClusterCheck => c.kind === 'cluster' && cited.has(c.id)),
+  };
+}
+
 async function clusterEvidence(api: KubeApi, wanted: string[] | 'notready' | 'all', options: DoctorOptions) {
   const opts = { signal: options.signal };
-  const [nodes, leases, events, tokens] = await Promise.all([
-    api.list('/api/v1/nodes', projectNode, opts),
-    api.list('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', projectLease, opts),
+  const [snapshot, events] = await Promise.all([
+    takeSnapshot(api, { signal: options.signal }),
     api.list<RawEvent, RawEvent>('/api/v1/events', (e) => ({ involvedObject: e.involvedObject, reason: e.reason, message: e.message, lastTimestamp: e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp }), opts),
-    api.list('/api/v1/namespaces/kube-system/secrets', projectToken, { ...opts, query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' } }),
   ]);
+  const nodes = snapshot.nodes;
   if (!nodes.ok) return { problem: `cannot list nodes: ${nodes.detail}` };
   const chosen = nodes.items.filter((n) => (wanted === 'all' ? true : wanted === 'notready' ? readyOf(n)?.status !== 'True' : wanted.includes(n.name)));
-  const leaseOf = new Map<string, LeaseInfo>(leases.ok ? leases.items.map((l) => [l.name, l]) : []);
-  const now = (options.now ?? (() => new Date()))();
-  const validTokens = tokens.ok ? tokens.items.filter((t: TokenInfo) => !t.expiration || Date.parse(t.expiration) > now.getTime()).length : undefined;
+  const leaseOf = new Map(snapshot.nodeLeases.ok ? snapshot.nodeLeases.items.map((l) => [l.name, l]) : []);
   const out = new Map<string, ClusterEvidence>();
   await forEachLimited(chosen, options.concurrency, options.signal, async (node) => {
     const pods = await api.list('/api/v1/pods', projectPod, { ...opts, query: { fieldSelector: `spec.nodeName=${node.name}` } });
@@ -68,15 +79,47 @@ async function clusterEvidence(api: KubeApi, wanted: string[] | 'notready' | 'al
       ...(lease?.durationSeconds !== undefined ? { leaseDurationSeconds: lease.durationSeconds } : {}),
       events: mine.slice(-50),
       pods: podItems,
-      ...(validTokens !== undefined ? { validTokens } : {}),
     });
   });
-  return { evidence: out, all: nodes.items };
+  return { evidence: out, all: nodes.items, snapshot };
 }
 
 /** A node's host: same name, or a host whose address is one of the node's addresses. */
 function hostFor(node: string, addresses: string[], hosts: HostTarget[]): HostTarget | undefined {
   return hosts.find((h) => h.name === node) ?? hosts.find((h) => h.address !== undefined && addresses.includes(h.address));
+}
+
+/**
+ * Every check's verdict on every node's evidence: node checks on the host's facts (post-install, with
+ * the node's podCIDRs), the fleet checks the rules cite over all reached hosts, and the cluster checks'
+ * results for the node (and the cluster-wide ones).
+ */
+export function judgeEvidence(
+  checks: readonly Check[],
+  reached: { node: string; roles: string[]; facts: NodeFacts; podCIDRs?: string[] }[],
+  snapshot: ClusterSnapshot | undefined,
+  now: Date,
+): Map<string, CheckResult[]> {
+  const run = checksToRun(checks);
+  const out = new Map<string, CheckResult[]>();
+  const add = (node: string, r: CheckResult) => out.set(node, [...(out.get(node) ?? []), r]);
+  const roles = (r: string[]) => r.filter((x): x is 'control-plane' | 'worker' | 'etcd' => x === 'control-plane' || x === 'worker' || x === 'etcd');
+  for (const h of reached) {
+    const ctx = { host: h.node, roles: roles(h.roles), phase: 'post' as const, params: {}, now, ...(h.podCIDRs?.length ? { podCIDRs: h.podCIDRs } : {}) };
+    for (const check of run.node) add(h.node, judgeNode(check, h.facts, ctx));
+  }
+  const members = reached.map((h) => ({ host: h.node, roles: roles(h.roles), facts: h.facts }));
+  for (const check of run.fleet) for (const r of judgeFleet(check, members, { phase: 'post', params: {}, now })) add(r.target, r);
+  if (snapshot) {
+    const nodes = snapshot.nodes.ok ? snapshot.nodes.items.map((n) => n.name) : [];
+    for (const check of run.cluster) {
+      for (const r of judgeCluster(check, {}, snapshot, () => now)) {
+        if (r.target === 'cluster') for (const n of new Set([...nodes, ...reached.map((h) => h.node)])) add(n, r);
+        else add(r.target, r);
+      }
+    }
+  }
+  return out;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
@@ -87,37 +130,44 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
   const evidence = new Map<string, NodeEvidence>();
   let clusterProblem: string | undefined;
   let allNodes: NodeInfo[] = [];
+  let snapshot: ClusterSnapshot | undefined;
 
   if (options.api) {
     const c = await clusterEvidence(options.api, wanted, options);
     if ('problem' in c) clusterProblem = c.problem;
     else {
       allNodes = c.all;
-      for (const [name, ce] of c.evidence) evidence.set(name, { node: name, now: now(), cluster: ce });
+      snapshot = c.snapshot;
+      for (const [name, ce] of c.evidence) evidence.set(name, { node: name, now: now(), cluster: ce, results: [] });
     }
   }
   const hosts = options.hosts ?? [];
   // Without a cluster (or when it could not be read), the hosts themselves are the nodes to look at.
   if (!options.api || clusterProblem) {
-    for (const h of hosts) if (wanted === 'all' || wanted === 'notready' || wanted.includes(h.name)) evidence.set(h.name, { node: h.name, now: now(), ...(clusterProblem ? { clusterProblem } : {}) });
+    for (const h of hosts) if (wanted === 'all' || wanted === 'notready' || wanted.includes(h.name)) evidence.set(h.name, { node: h.name, now: now(), results: [], ...(clusterProblem ? { clusterProblem } : {}) });
   }
   if (Array.isArray(wanted)) {
-    for (const n of wanted) if (!evidence.has(n)) evidence.set(n, { node: n, now: now(), clusterProblem: clusterProblem ?? (options.api ? 'no such node in the cluster' : 'not in the inventory') });
+    for (const n of wanted) if (!evidence.has(n)) evidence.set(n, { node: n, now: now(), results: [], clusterProblem: clusterProblem ?? (options.api ? 'no such node in the cluster' : 'not in the inventory') });
   }
 
   const targets = [...evidence.values()];
+  const reached: { node: string; roles: string[]; facts: NodeFacts; podCIDRs?: string[] }[] = [];
   await forEachLimited(targets, options.concurrency, options.signal, async (e) => {
-    const addresses = allNodes.find((n) => n.name === e.node)?.addresses.map((a) => a.address) ?? [];
-    const host = hostFor(e.node, addresses, hosts);
+    const info = allNodes.find((n) => n.name === e.node);
+    const host = hostFor(e.node, info?.addresses.map((a) => a.address) ?? [], hosts);
     if (!host) return;
     try {
       const facts = await collectFromHost(host, { timeoutMs: options.timeoutMs, signal: options.signal, kubeletLog: true });
       const log = facts.raw.kubeletlog ?? '';
-      e.host = { facts, kubeletLog: log.startsWith('no kubelet log') ? [] : log.split('\n').filter(Boolean), roles: host.roles };
+      e.host = { init: facts.init, kubeletLog: log.startsWith('no kubelet log') ? [] : currentRun(log.split('\n').filter(Boolean)), roles: host.roles };
+      reached.push({ node: e.node, roles: host.roles, facts, ...(info?.podCIDRs.length ? { podCIDRs: info.podCIDRs } : {}) });
     } catch (err: unknown) {
       e.hostProblem = reasonOf(err);
     }
   });
+  reached.sort((a, b) => natural(a.node, b.node));
+  const judged = judgeEvidence(options.checks, reached, snapshot, now());
+  for (const e of targets) e.results = judged.get(e.node) ?? [];
 
   const diagnoses: Diagnosis[] = [];
   const results: CheckResult[] = [];
@@ -127,7 +177,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     try {
       found = diagnose(e, state);
     } catch (err: unknown) {
-      results.push({ check: 'doctor.node', target: e.node, status: 'error', message: err instanceof Error ? err.message : String(err), durationMs: 0 });
+      results.push({ check: 'doctor.node', target: e.node, status: 'error', code: 'doctor.node/crashed', message: err instanceof Error ? err.message : String(err), durationMs: 0 });
       continue;
     }
     diagnoses.push(...found);
@@ -135,10 +185,12 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     const notes = [e.hostProblem ? `host not reached: ${e.hostProblem}` : '', e.clusterProblem ? `cluster: ${e.clusterProblem}` : ''].filter(Boolean);
     const healthy = top.cause === 'healthy';
     const unknownNode = !e.cluster && !e.host;
+    const status = unknownNode ? 'error' : healthy ? 'pass' : 'fail';
     results.push({
       check: 'doctor.node',
       target: e.node,
-      status: unknownNode ? 'error' : healthy ? 'pass' : 'fail',
+      status,
+      ...(status === 'pass' ? {} : { code: `doctor.node/${unknownNode ? 'unreached' : top.cause}` }),
       message: `${state ? `${state} — ` : ''}${healthy ? 'healthy' : `${top.cause}: ${top.summary}`}${found.length > 1 ? ` (also: ${found.slice(1).map((d) => d.cause).join(', ')})` : ''}${notes.length ? ` [${notes.join('; ')}]` : ''}`,
       ...(top.evidence.length ? { evidence: Object.fromEntries(found.map((d) => [d.cause, d.evidence.join('\n')])) } : {}),
       ...(top.fix.length ? { remediation: top.fix.join('\n') } : {}),
@@ -147,7 +199,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
   }
   if (clusterProblem && hosts.length === 0 && results.length === 0) {
     // Nothing to look at: the cluster could not be read and no inventory was given.
-    results.push({ check: 'doctor.node', target: 'cluster', status: 'error', message: `cluster not reached: ${clusterProblem}`, durationMs: 0 });
+    results.push({ check: 'doctor.node', target: 'cluster', status: 'error', code: 'doctor.node/unreached', message: `cluster not reached: ${clusterProblem}`, durationMs: 0 });
   }
   const reachedHosts = targets.filter((e) => e.host).length;
   return {
@@ -164,4 +216,3 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     parameters: { sources: [options.api ? 'cluster' : '', hosts.length ? 'inventory' : ''].filter(Boolean).join('+') },
   };
 }
-

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { NodeFacts } from '../core/facts.js';
 import type { Phase } from '../core/types.js';
 import { BASE_PLUGINS } from '../../checks/cni/flannel-plugin.js';
+import { cidrContains, parseCidr, parseIp } from '../core/cidr.js';
 
 export interface FixPlan {
   why: string;
@@ -25,40 +26,43 @@ export interface Fix {
   plan(facts: NodeFacts, options: { from?: string }): FixPlan | { refuse: string };
 }
 
-const running = (facts: NodeFacts, ...names: string[]) => facts.processes.some((p) => names.includes(p.comm));
+const cni0Phase = (facts: NodeFacts): Phase => (facts.cni.subnetEnv.ok ? 'post' : 'pre');
 
-function restarts(facts: NodeFacts): { commands: string[]; notes: string[] } {
-  const commands: string[] = [];
-  const notes: string[] = [];
-  const runtime = facts.runtimeSockets.some((s) => s.path.includes('crio')) ? 'crio' : 'containerd';
-  const units = [
-    ...(running(facts, 'containerd', 'crio') || facts.services[runtime] === 'active' ? [runtime] : []),
-    ...(running(facts, 'kubelet') || facts.services.kubelet === 'active' ? ['kubelet'] : []),
-  ];
-  if (units.length === 0) return { commands, notes };
-  if (facts.init === 'systemd') commands.push(`systemctl restart ${units.join(' ')}`);
-  else notes.push(`this host does not run systemd: restart ${units.join(' and ')} yourself`);
-  return { commands, notes };
+/** flannel.1's IPv4 address is the network address of the node's flannel subnet (10.244.3.0/32 for 10.244.3.1/24). */
+function staleFlannel1(facts: NodeFacts): boolean {
+  const link = facts.links.ok ? facts.links.value.find((l) => l.name === 'flannel.1') : undefined;
+  const subnet = facts.cni.subnetEnv.ok ? parseCidr(facts.cni.subnetEnv.value.FLANNEL_SUBNET ?? '') : null;
+  if (!link || !subnet) return false;
+  return link.addresses.some((a) => {
+    const ip = a.family === 'inet' ? parseIp(a.address) : null;
+    return ip !== null && !cidrContains(subnet, ip);
+  });
 }
 
 export const cni0Fix: Fix = {
   name: 'cni0',
   check: 'cni.cni0',
-  summary: 'delete a stale cni0 bridge and flannel.1, clear CNI network state, restart the runtime and kubelet',
-  phase: (facts) => (facts.cni.subnetEnv.ok ? 'post' : 'pre'),
+  summary: 'delete a cni0 bridge that carries an earlier subnet\'s address (and a stale flannel.1), so they are made again for the node\'s subnet',
+  phase: cni0Phase,
   plan(facts) {
     const links = facts.links.ok ? facts.links.value.map((l) => l.name) : [];
     const commands: string[] = [];
-    for (const link of ['cni0', 'flannel.1']) {
-      if (links.includes(link)) commands.push(`ip link set ${link} down`, `ip link delete ${link}`);
+    const notes: string[] = [];
+    if (links.includes('cni0')) commands.push('ip link set cni0 down', 'ip link delete cni0');
+    // Before install (leftovers) flannel.1 goes too; after install only when it carries another subnet:
+    // a current flannel.1 holds the routes to the other nodes' pods, and flanneld does not remake them.
+    const post = cni0Phase(facts) === 'post';
+    if (links.includes('flannel.1') && (!post || staleFlannel1(facts))) {
+      commands.push('ip link set flannel.1 down', 'ip link delete flannel.1');
+      if (post) notes.push('flannel.1 had another subnet\'s address: restart flannel on this node so it makes flannel.1 and its routes again (kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=NODE)');
     }
-    commands.push('rm -rf /var/lib/cni/*');
-    const r = restarts(facts);
+    if (!post) commands.push('rm -rf /var/lib/cni/networks/cbr0   # host-local\'s address reservations from the earlier cluster');
+    if (post) notes.push('pods created on this node before the fix keep a network that is gone: delete them so they get new sandboxes');
     return {
-      why: 'cni0 keeps the address of an earlier flannel subnet; the bridge plugin refuses to reuse it, so every new pod fails. ' +
-        'Deleting cni0 and flannel.1 and the CNI state lets the plugin and flanneld recreate them for the current subnet.',
-      commands: [...commands, ...r.commands],
-      notes: r.notes,
+      why: 'cni0 keeps the address of an earlier flannel subnet; the bridge plugin refuses to reuse it ("already has an IP address different from"), so every new pod fails. ' +
+        'Deleting cni0 lets the bridge plugin make it again with the first address of the current subnet at the next pod.',
+      commands,
+      notes,
     };
   },
 };

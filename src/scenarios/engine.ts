@@ -240,6 +240,13 @@ function describePod(p: RawPod): string {
   return bits.join(', ');
 }
 
+/** What a scenario can find (its finding names the step in the message and carries every step). */
+export const SCENARIO_CODES: Record<string, string> = {
+  'step-failed': "a step's expectation did not hold (or did not within its timeout)",
+  'step-error': 'a step could not run (denied, API error, exec unavailable)',
+  'cleanup-incomplete': "the scenario passed but its namespace was not removed in time (`kubecheck cleanup` removes it)",
+};
+
 /**
  * Runs a scenario: creates its namespace, runs `body`, and deletes the namespace whatever happened,
  * waiting (bounded) until it is gone. The finding names the step that broke and carries the evidence.
@@ -277,12 +284,13 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
     const interrupted = ctx.signal.aborted;
     finding = {
       status: err.status,
+      code: interrupted ? 'interrupted' : err.status === 'fail' ? 'step-failed' : 'step-error',
       message: interrupted ? `interrupted during step "${err.step}"` : `step "${err.step}" ${err.status === 'fail' ? 'failed' : 'could not run'}: ${err.reason}`,
       ...(err.step !== 'create namespace' && !interrupted ? { evidence: await s.evidence() } : {}),
     };
   }
   const cleanup = await removeNamespace(s, ctx);
-  if (cleanup && finding.status === 'pass') finding = { status: 'warn', message: `${finding.message}; but ${cleanup}` };
+  if (cleanup && finding.status === 'pass') finding = { status: 'warn', code: 'cleanup-incomplete', message: `${finding.message}; but ${cleanup}` };
   else if (cleanup) finding = { ...finding, message: `${finding.message}; ${cleanup}` };
   return { ...finding, steps: s.steps };
 }

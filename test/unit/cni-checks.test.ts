@@ -54,7 +54,7 @@ describe('cni.config', () => {
   });
   it('fails with no networks after install, passes before', () => {
     const empty = patched({ cninet: ['', 0] });
-    expect(config.run(empty, post())).toMatchObject({ status: 'fail', message: 'no networks found in /etc/cni/net.d: cni config uninitialized' });
+    expect(config.run(empty, post())).toMatchObject({ status: 'fail', code: 'missing', message: 'no networks found in /etc/cni/net.d: cni config uninitialized (the runtime reports "cni plugin not initialized")' });
     expect(config.run(empty, hostCtx()).status).toBe('pass');
   });
   it('fails when a leftover config sorts first, and names unparsable files', () => {
@@ -91,7 +91,8 @@ describe('cni.cni0', () => {
   it('fails a stale cni0 with the message operators see and the fix command', () => {
     const f = cni0.run(withCni0('10.244.9.1'), post());
     expect(f.message).toBe("cni0 has 10.244.9.1/24 but this node's flannel subnet is 10.244.0.1/24: cni0 already has an IP address different from 10.244.0.1/24");
-    expect(f.remediation).toBe('kubecheck fix cni0 --node cp1');
+    expect(f.remediation).toBe('kubecheck fix cni0 --node cp1 --apply');
+    expect(f.code).toBe('stale-address');
   });
   it('before joining, fails on leftover cni0 and flannel.1', () => {
     expect(cni0.run(healthy, hostCtx({ host: 'cp1' })).message).toBe('leftover cni0 and flannel.1 from an earlier cluster: after joining, the new subnet will clash with it');

@@ -18,13 +18,13 @@ export const SAMPLE: RunResult = {
   durationMs: 812,
   summary: { pass: 3, warn: 1, fail: 2, error: 1, skip: 1 },
   results: [
-    { check: 'node.swap', target: 'w1', status: 'fail', message: 'swap is on: /dev/dm-1 (8.0 GiB)', evidence: { '/proc/swaps': '/dev/dm-1 partition 8388604 0 -2' }, remediation: "swapoff -a && sed -i '/ swap / s/^/#/' /etc/fstab", durationMs: 2 },
+    { check: 'node.swap', target: 'w1', status: 'fail', code: 'node.swap/swap-on', message: 'swap is on: /dev/dm-1 (8.0 GiB)', evidence: { '/proc/swaps': '/dev/dm-1 partition 8388604 0 -2' }, remediation: "swapoff -a && sed -i '/ swap / s/^/#/' /etc/fstab", durationMs: 2 },
     { check: 'node.swap', target: 'w2', status: 'pass', message: 'no active swap', durationMs: 1 },
-    { check: 'node.swap', target: 'w3', status: 'error', message: 'host not reached: connect ECONNREFUSED 10.0.0.3:22', remediation: 'check sshd', durationMs: 0 },
+    { check: 'node.swap', target: 'w3', status: 'error', code: 'node.swap/unreached', message: 'host not reached: connect ECONNREFUSED 10.0.0.3:22', remediation: 'check sshd', durationMs: 0 },
     { check: 'node.sysctl', target: 'w1', status: 'pass', message: 'ip_forward=1', durationMs: 0 },
-    { check: 'node.sysctl', target: 'w2', status: 'fail', message: 'net.ipv4.ip_forward is 0, must be 1', remediation: "echo 'net.ipv4.ip_forward = 1' >> /etc/sysctl.d/k8s.conf && sysctl --system", durationMs: 0 },
-    { check: 'node.kubelet', target: 'w1', status: 'skip', message: 'pre-install', durationMs: 0 },
-    { check: 'node.selinux', target: 'w1', status: 'warn', message: 'SELinux is enforcing', remediation: 'setenforce 0', durationMs: 0 },
+    { check: 'node.sysctl', target: 'w2', status: 'fail', code: 'node.sysctl/ip-forward-off', message: 'net.ipv4.ip_forward is 0, must be 1', remediation: "echo 'net.ipv4.ip_forward = 1' >> /etc/sysctl.d/k8s.conf && sysctl --system", durationMs: 0 },
+    { check: 'node.kubelet', target: 'w1', status: 'skip', code: 'node.kubelet/pre-install', message: 'pre-install', durationMs: 0 },
+    { check: 'node.selinux', target: 'w1', status: 'warn', code: 'node.selinux/enforcing', message: 'SELinux is enforcing', remediation: 'setenforce 0', durationMs: 0 },
     { check: 'node.selinux', target: 'w2', status: 'pass', message: 'SELinux is disabled', durationMs: 0 },
   ],
   suite: 'preflight',
@@ -63,8 +63,8 @@ describe('junit reporter', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(8);
     expect(xml).toMatch(/<testsuite name="w1"[^>]*tests="4" failures="1" errors="0" skipped="1"/);
     expect(xml).toMatch(/<testsuite name="w3"[^>]*tests="1" failures="0" errors="1"/);
-    expect(xml).toMatch(/<failure message="swap is on: \/dev\/dm-1 \(8.0 GiB\)" type="fail"><!\[CDATA\[swap is on: \/dev\/dm-1 \(8.0 GiB\)\n\nFix: swapoff -a/);
-    expect(xml).toMatch(/<error message="host not reached: connect ECONNREFUSED 10.0.0.3:22" type="error"><!\[CDATA\[[^\]]*Fix: check sshd/);
+    expect(xml).toMatch(/<failure message="swap is on: \/dev\/dm-1 \(8.0 GiB\)" type="node.swap\/swap-on"><!\[CDATA\[swap is on: \/dev\/dm-1 \(8.0 GiB\)\n\nFix: swapoff -a/);
+    expect(xml).toMatch(/<error message="host not reached: connect ECONNREFUSED 10.0.0.3:22" type="node\.swap\/unreached"><!\[CDATA\[[^\]]*Fix: check sshd/);
     expect(xml).toMatch(/<testcase classname="kubecheck.node" name="node.selinux"[^>]*>\s*<system-out>\s*<!\[CDATA\[WARNING: SELinux is enforcing/);
   });
   it('validates against the Jenkins JUnit schema shape (no skipped attribute on <testsuites>)', () => {

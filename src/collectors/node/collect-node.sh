@@ -43,6 +43,7 @@ procs() {
 }
 services() { [ -d /run/systemd/system ] || { echo "not systemd"; return 0; }; echo "units kubelet containerd crio docker firewalld"; systemctl is-active kubelet containerd crio docker firewalld 2>/dev/null; return 0; }
 crisock() {
+  for b in containerd crio dockerd cri-dockerd; do p=$(command -v $b 2>/dev/null) && echo "installed $b $p"; done
   for s in /run/containerd/containerd.sock /run/crio/crio.sock /var/run/crio/crio.sock /run/cri-dockerd.sock /var/run/cri-dockerd.sock /run/k3s/containerd/containerd.sock; do
     [ -S "$s" ] || continue
     echo "socket $s"

@@ -13,6 +13,7 @@ import { parseFstabSwap, parseProcSwaps } from './swap.js';
 import {
   parseCgroupDrivers,
   parseCriSockets,
+  parseInstalledRuntimes,
   parseHealthz,
   parseMeta,
   parseProcesses,
@@ -99,6 +100,7 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
     processes: parseProcesses(get('procs')?.output ?? ''),
     services: parseServices(get('services')?.output ?? ''),
     runtimeSockets: parseCriSockets(get('crisock')?.output ?? '', get('listen')?.output ?? ''),
+    runtimesInstalled: parseInstalledRuntimes(get('crisock')?.output ?? ''),
     kubeletHealthz:
       healthz && (healthz.rc === 0 || healthz.rc === 7 || healthz.rc === 28 || /http=\d{3}/.test(healthz.output))
         ? known(parseHealthz(healthz.output))

@@ -82,6 +82,11 @@ export function parseServices(text: string): Record<string, string> {
  * CRI sockets found, whether crictl got an answer, and whether ss shows a listener on them (unix
  * listeners come from the listen section's `u_str` lines, or `ss …` lines of older collectors).
  */
+/** The container runtimes installed (in PATH), from the crisock section's `installed NAME PATH` lines. */
+export function parseInstalledRuntimes(text: string): string[] {
+  return text.split('\n').map((l) => /^installed (\S+) /.exec(l.trim())?.[1]).filter((n): n is string => !!n);
+}
+
 export function parseCriSockets(text: string, listen = ''): { path: string; listening: boolean; answer?: string }[] {
   const sockets = new Map<string, { path: string; listening: boolean; answer?: string }>();
   const unixListeners = listen.split('\n').filter((l) => /^u_(str|seq)\s/.test(l.trim())).map((l) => `ss ${l.trim()}`);

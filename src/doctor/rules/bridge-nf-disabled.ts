@@ -1,18 +1,22 @@
 import type { Rule } from '../evidence.js';
+import { cite, fixOf, found } from '../evidence.js';
+
+const CODES = ['node.sysctl/br-netfilter-missing', 'node.sysctl/bridge-nf-off'];
 
 export const bridgeNfDisabled: Rule = {
   cause: 'bridge-nf-disabled',
   depth: 12,
+  codes: CODES,
   match(e) {
-    const f = e.host?.facts;
-    if (!f) return null;
-    const v = f.sysctls['net.bridge.bridge-nf-call-iptables'];
-    if (v === '1' || v === undefined) return null;
+    const off = found(e, ...CODES);
+    if (!off) return null;
+    const missing = off.matched.includes('node.sysctl/br-netfilter-missing');
     return {
       confidence: 'medium',
-      summary: v === null ? 'br_netfilter is not loaded: bridged pod traffic bypasses iptables (Services break)' : 'net.bridge.bridge-nf-call-iptables is 0',
-      evidence: [`net.bridge.bridge-nf-call-iptables=${v ?? 'missing'}`],
-      fix: ['modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/k8s.conf', "echo 'net.bridge.bridge-nf-call-iptables = 1' >> /etc/sysctl.d/k8s.conf && sysctl --system"],
+      summary: missing ? 'br_netfilter is not loaded: bridged pod traffic bypasses iptables (Services break)' : 'net.bridge.bridge-nf-call-iptables is 0: bridged pod traffic bypasses iptables',
+      evidence: cite(off, 4),
+      fix: fixOf(off),
+      codes: off.matched,
     };
   },
 };

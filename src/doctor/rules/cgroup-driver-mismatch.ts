@@ -1,16 +1,17 @@
 import type { Rule } from '../evidence.js';
-import { linesMatching } from '../evidence.js';
+import { cite, fixOf, found, linesMatching } from '../evidence.js';
+
+/** runc's refusal when containerd uses the systemd driver and the kubelet cgroupfs; the dockershim-era message. */
+const PATTERNS = ['for systemd cgroups, got', 'misconfiguration: kubelet cgroup driver', /cgroup driver: .* is different from/];
 
 export const cgroupDriverMismatch: Rule = {
   cause: 'cgroup-driver-mismatch',
   depth: 2,
+  codes: ['node.cgroup-driver/mismatch'],
   match(e) {
-    const logs = linesMatching(e, ['misconfiguration: kubelet cgroup driver', /cgroup driver: .* is different from/]);
-    const d = e.host?.facts.cgroupDrivers;
-    const fix = ["make both systemd: set cgroupDriver: systemd in /var/lib/kubelet/config.yaml and SystemdCgroup = true in /etc/containerd/config.toml", 'systemctl restart containerd kubelet'];
-    if (d?.kubelet && d.containerd && d.kubelet !== d.containerd) {
-      return { confidence: 'high', summary: `the kubelet uses the ${d.kubelet} cgroup driver, containerd ${d.containerd}`, evidence: [`kubelet cgroupDriver=${d.kubelet}`, `containerd SystemdCgroup → ${d.containerd}`, ...logs], fix };
-    }
-    return logs.length ? { confidence: 'high', summary: 'misconfiguration: kubelet cgroup driver differs from the runtime\'s', evidence: logs, fix } : null;
+    const logs = linesMatching(e, PATTERNS);
+    const mismatch = found(e, 'node.cgroup-driver/mismatch');
+    if (mismatch) return { confidence: 'high', summary: mismatch.message, evidence: [...cite(mismatch), ...logs], fix: fixOf(mismatch), codes: mismatch.matched };
+    return logs.length ? { confidence: 'high', summary: 'the kubelet and the runtime use different cgroup drivers', evidence: logs, fix: ['use one driver in /var/lib/kubelet/config.yaml (cgroupDriver) and /etc/containerd/config.toml (SystemdCgroup): systemd where systemd is the init system, else cgroupfs', 'restart containerd, then the kubelet'] } : null;
   },
 };

@@ -1,25 +1,29 @@
 import type { Rule } from '../evidence.js';
-import { linesMatching } from '../evidence.js';
-import { ageSeconds, formatAge } from '../../core/findings.js';
+import { found, judged, linesMatching } from '../evidence.js';
+
+const CODES = ['cluster.nodes/status-unknown', 'cluster.nodes/lease-stale', 'cluster.nodes/no-lease'];
 
 export const nodeUnreachable: Rule = {
   cause: 'node-unreachable',
   depth: 20,
+  codes: CODES,
   match(e) {
     const c = e.cluster;
     if (!c || c.ready?.status === 'True') return null;
+    const stale = found(e, ...CODES);
     const logs = linesMatching(e, ['Kubelet stopped posting node status', 'NodeStatusUnknown']);
-    const lease = ageSeconds(c.leaseRenewTime, e.now);
-    const stale = lease === undefined || lease > (c.leaseDurationSeconds ?? 40);
     if (!stale && !logs.length) return null;
-    const evidence = [...logs, lease === undefined ? 'no node lease' : `node lease last renewed ${formatAge(lease)} ago`];
+    const evidence = [...logs, ...(stale ? [stale.message] : [])];
+    const codes = stale ? stale.matched : [];
     if (e.hostProblem) {
-      return { confidence: 'high', summary: `the node stopped heartbeating and its host cannot be reached: ${e.hostProblem}`, evidence: [...evidence, `SSH: ${e.hostProblem}`], fix: ['check the machine is up (console, hypervisor) and its network', `once reachable: kubecheck doctor ${e.node} -i INVENTORY`] };
+      return { confidence: 'high', summary: `the node stopped heartbeating and its host cannot be reached: ${e.hostProblem}`, evidence: [...evidence, `SSH: ${e.hostProblem}`], fix: ['check the machine is up (console, hypervisor) and its network', `once reachable: kubecheck doctor ${e.node} -i INVENTORY`], codes };
     }
     if (e.host) {
+      // The kubelet itself is down or unhealthy: that is the cause (kubelet-down), not the path to the API server.
+      if (found(e, 'node.kubelet/not-running', 'node.kubelet/unhealthy') || !judged(e, 'node.kubelet')) return null;
       // The host answers and its kubelet looks fine, yet the API server hears nothing: the path between them.
-      return { confidence: 'low', summary: 'the host is up but its kubelet\'s heartbeats do not reach the API server', evidence, fix: ['on the node: journalctl -u kubelet | grep -i -E "unable to|failed to|timeout" | tail', 'check the route and firewall from the node to the API server (6443)'] };
+      return { confidence: 'low', summary: 'the host is up and its kubelet healthy, but its heartbeats do not reach the API server', evidence, fix: ['on the node: grep -i -E "unable to|failed to|timeout" /var/log/kubelet.log (or journalctl -u kubelet) | tail', 'check the route and firewall from the node to the API server (6443)'], codes };
     }
-    return { confidence: 'medium', summary: `the kubelet stopped posting node status${lease !== undefined ? ` (lease ${formatAge(lease)} old)` : ''}: the node, its kubelet or the network to it is down`, evidence, fix: [`kubecheck doctor ${e.node} -i INVENTORY   # look at the host itself`, `ssh ${e.node} systemctl status kubelet containerd`] };
+    return { confidence: 'medium', summary: `the kubelet stopped posting node status${stale ? ` (${stale.message.split('; ')[0]})` : ''}: the node, its kubelet or the network to it is down`, evidence, fix: [`kubecheck doctor ${e.node} -i INVENTORY   # look at the host itself`, `ssh ${e.node} systemctl status kubelet containerd`], codes };
   },
 };

@@ -1,16 +1,20 @@
 import type { Rule } from '../evidence.js';
+import { fixOf, found } from '../evidence.js';
 
-function pressure(cause: string, type: string, fix: string[]): Rule {
+function pressure(cause: string, condition: string, code: string): Rule {
   return {
     cause,
     depth: 10,
+    codes: [code],
     match(e) {
-      const c = e.cluster?.node.conditions.find((x) => x.type === type && x.status === 'True');
-      if (!c) return null;
-      return { confidence: 'high', summary: `${type}: ${c.message ?? c.reason ?? 'True'}`, evidence: [`${type}=True since ${c.lastTransitionTime ?? '?'}${c.message ? `: ${c.message}` : ''}`], fix };
+      const f = found(e, code);
+      if (!f) return null;
+      const c = e.cluster?.node.conditions.find((x) => x.type === condition && x.status === 'True');
+      const evidence = c ? `${c.type}=True since ${c.lastTransitionTime ?? '?'}${c.message ? `: ${c.message}` : ''}` : f.message;
+      return { confidence: 'high', summary: `${condition}: ${c?.message ?? c?.reason ?? 'True'}`, evidence: [evidence], fix: fixOf(f), codes: [code] };
     },
   };
 }
 
-export const diskPressure = pressure('disk-pressure', 'DiskPressure', ['df -h /var/lib/kubelet /var/lib/containerd', 'crictl rmi --prune   # unused images', 'journalctl --vacuum-size=500M']);
-export const memoryPressure = pressure('memory-pressure', 'MemoryPressure', ['free -m; ps aux --sort=-rss | head', 'kubectl top pods -A --sort-by=memory   # with metrics-server', 'set memory limits on the pods that grow']);
+export const diskPressure = pressure('disk-pressure', 'DiskPressure', 'cluster.nodes/disk-pressure');
+export const memoryPressure = pressure('memory-pressure', 'MemoryPressure', 'cluster.nodes/memory-pressure');
