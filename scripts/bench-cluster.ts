@@ -1,13 +1,14 @@
 // npm run bench:cluster — `kubecheck smoke` (no workloads) on 5,000 KWOK nodes and 50,000 pods: wall time,
 // peak memory and list calls, against the design's bar (< 15 s, < 400 MB, each resource listed once).
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createNodes, ensureNamespace, installSystem, createToken } from './cluster-fixtures.js';
 import { buildControlPlane, startCluster, stopCluster } from './controlplane.js';
 import { KubeApi } from '../src/k8s/api.js';
 import { packageRoot } from '../src/core/assets.js';
+import { writeBenchSection } from './bench-report.js';
 
 const ROOT = packageRoot();
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
@@ -102,8 +103,7 @@ async function main(): Promise<void> {
       `- each resource listed once: ${Object.values(calls).every((v) => v === 1) ? 'met' : 'NOT met'}`,
       '<!-- bench:cluster:end -->',
     ].join('\n');
-    const path = join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/<!-- bench:cluster:begin -->[\s\S]*<!-- bench:cluster:end -->/, section));
+    writeBenchSection('cluster', section);
     console.log(section);
   } finally {
     await stopCluster();

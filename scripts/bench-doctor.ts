@@ -2,11 +2,12 @@
 // in turn (kubelet down, runtime down, swap, flannel plugin, CNI config, subnet.env, stale cni0, expired
 // certificates, healthy): wall time against the design's bar (50 nodes diagnosed in < 10 s).
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createFleet, destroyFleet, injectFault, makeFlannelNode, startKubelet, type HostFault } from './testhosts.js';
 import { packageRoot } from '../src/core/assets.js';
+import { writeBenchSection } from './bench-report.js';
 
 const ROOT = packageRoot();
 const N = Number(process.env.BENCH_HOSTS ?? 50);
@@ -56,8 +57,7 @@ async function main(): Promise<void> {
       `Right top cause on ${right} of ${N} hosts. Bar: 50 nodes diagnosed in < 10 s — ${median < 10 ? 'met' : 'NOT met'} (median ${median.toFixed(2)} s).`,
       '<!-- bench:doctor:end -->',
     ].join('\n');
-    const path = join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/<!-- bench:doctor:begin -->[\s\S]*<!-- bench:doctor:end -->/, section));
+    writeBenchSection('doctor', section);
     console.log(section);
   } finally {
     await destroyFleet();

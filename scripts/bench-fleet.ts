@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { createFleet, destroyFleet, type TestFleet } from './testhosts.js';
 import { packageRoot } from '../src/core/assets.js';
+import { writeBenchSection } from './bench-report.js';
 
 const ROOT = packageRoot();
 const N = Number(process.env.BENCH_HOSTS ?? 50);
@@ -107,9 +108,7 @@ async function main(): Promise<void> {
       verdict,
       '<!-- bench:fleet:end -->',
     ].join('\n');
-    const path = join(ROOT, 'BENCHMARKS.md');
-    const text = readFileSync(path, 'utf8');
-    writeFileSync(path, text.replace(/<!-- bench:fleet:begin -->[\s\S]*<!-- bench:fleet:end -->/, section));
+    writeBenchSection('fleet', section);
     console.log(section);
   } finally {
     await destroyFleet();

@@ -190,7 +190,9 @@ async function runCommand(command: string, suiteRef: string, options: RunCommand
   const baseline = prepareReports(options);
   const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
   const needsHosts = kinds.has('node') || kinds.has('fleet');
-  const cluster = kinds.has('cluster') || kinds.has('workload') ? await clusterFrom(options) : undefined;
+  // Host checks use the cluster too when one is named (each node's podCIDR for cni.flannel-subnet).
+  const namedCluster = options.kubeconfig !== undefined || options.context !== undefined;
+  const cluster = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await clusterFrom(options) : undefined;
   const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
   const source = needsHosts ? await hostsFrom(options) : { hosts: [], close: async () => undefined };
   const hosts = source.hosts;

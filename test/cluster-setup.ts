@@ -1,6 +1,8 @@
 // vitest global setup: builds (once, cached) and starts the real control plane for the cluster tests,
-// and stops it afterwards whatever happened.
+// and stops it afterwards whatever happened. The real cluster (scripts/realcluster.ts) is started by the
+// first test file that needs it and shared by the others; it is removed here, at the end, in any case.
 import { buildControlPlane, startCluster, stopCluster } from '../scripts/controlplane.js';
+import { downRealCluster } from '../scripts/realcluster.js';
 
 export default async function setup({ provide }: { provide: (key: string, value: unknown) => void }) {
   await buildControlPlane();
@@ -9,6 +11,7 @@ export default async function setup({ provide }: { provide: (key: string, value:
   provide('clusterDir', cluster.dir);
   return async () => {
     await stopCluster();
+    await downRealCluster();
   };
 }
 

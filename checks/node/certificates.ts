@@ -6,10 +6,15 @@ const DAY = 24 * 3600 * 1000;
 const isCert = (c: Certificate | CertificateProblem): c is Certificate => 'notAfter' in c;
 const isKubeletClient = (path: string) => path.startsWith('/var/lib/kubelet/pki/kubelet-client');
 
-function renewal(path: string): string {
+function renewal(path: string, node: string): string {
   if (isKubeletClient(path)) {
-    return 'kubelet client certificates rotate by themselves while valid; once expired: on a control-plane node run ' +
-      '`kubeadm kubeconfig user --client-name system:node:$(hostname)` or re-join the node (kubeadm reset && kubeadm join)';
+    // kubeadm's troubleshooting guide, "Kubelet client certificate rotation fails" (it rotates by itself while valid).
+    return [
+      `on a control-plane node: kubeadm kubeconfig user --org system:nodes --client-name system:node:${node} > kubelet.conf   # check its server: line`,
+      `on ${node}: back up and remove /etc/kubernetes/kubelet.conf and /var/lib/kubelet/pki/kubelet-client*, copy kubelet.conf to /etc/kubernetes/kubelet.conf, restart the kubelet`,
+      `once /var/lib/kubelet/pki/kubelet-client-current.pem is back: point kubelet.conf's client-certificate and client-key at it, restart the kubelet`,
+      'or re-join the node: kubeadm reset -f && kubeadm join …',
+    ].join('\n');
   }
   if (path === '/var/lib/kubelet/pki/kubelet.crt') return 'rm /var/lib/kubelet/pki/kubelet.{crt,key} && systemctl restart kubelet';
   if (/\/ca\.crt$/.test(path)) return 'CA certificates need a CA rotation: https://kubernetes.io/docs/tasks/tls/manual-rotation-of-ca-certificates/';
@@ -56,7 +61,7 @@ export const certificates: NodeCheck = {
       const notBefore = Date.parse(c.notBefore);
       const days = Math.floor((notAfter - now) / DAY);
       if (notAfter <= now) {
-        problems.push(fail(`${c.path} expired on ${c.notAfter.slice(0, 10)}`, { evidence, remediation: renewal(c.path), code: isKubeletClient(c.path) ? 'kubelet-client-expired' : 'expired' }));
+        problems.push(fail(`${c.path} expired on ${c.notAfter.slice(0, 10)}`, { evidence, remediation: renewal(c.path, ctx.host), code: isKubeletClient(c.path) ? 'kubelet-client-expired' : 'expired' }));
       } else if (notBefore > now) {
         problems.push(fail(`${c.path} is not valid before ${c.notBefore} (clock behind?)`, {
           evidence,
@@ -66,7 +71,7 @@ export const certificates: NodeCheck = {
       } else if (notAfter - now <= warnDays * DAY) {
         problems.push(warn(`${c.path} expires in ${days} day${days === 1 ? '' : 's'} (${c.notAfter.slice(0, 10)})`, {
           evidence,
-          remediation: renewal(c.path),
+          remediation: renewal(c.path, ctx.host),
           code: 'expiring',
         }));
       }

@@ -71,7 +71,7 @@ describe('runSuite', () => {
   });
   it('turns a crashing check into an error for that check and target only', async () => {
     const crashing: NodeCheck = {
-      kind: 'node', id: 'node.swap', title: 't', area: 'node', why: 'w', remediation: 'r',
+      kind: 'node', id: 'node.swap', title: 't', area: 'node', why: 'w', remediation: 'r', codes: {},
       run: (_f, ctx) => { if (ctx.host === 'b') throw new TypeError('boom'); return { status: 'pass', message: 'ok' }; },
     };
     const { CHECKS } = await import('../../checks/index.js');
