@@ -1,5 +1,6 @@
 // The check registry: a static list. Adding a check touches its own file and one line here.
 import type { Check } from '../src/core/types.js';
+import type { KubeApi } from '../src/k8s/api.js';
 import { clockSkew } from './fleet/clock-skew.js';
 import { hostnameUnique } from './fleet/hostname-unique.js';
 import { macUnique } from './fleet/mac-unique.js';
@@ -33,7 +34,7 @@ import { canary } from './workloads/canary.js';
 import { configmapReload } from './workloads/configmap-reload.js';
 import { secretRestart } from './workloads/secret-restart.js';
 
-export const CHECKS: readonly Check[] = [
+export const CHECKS: readonly Check<KubeApi>[] = [
   swap,
   sysctl,
   ports,
@@ -70,6 +71,6 @@ export const CHECKS: readonly Check[] = [
 
 const byId = new Map(CHECKS.map((c) => [c.id, c]));
 
-export function findCheck(id: string): Check | undefined {
+export function findCheck(id: string): Check<KubeApi> | undefined {
   return byId.get(id);
 }

@@ -51,6 +51,13 @@ function renderDoctor(run: RunResult, paint: (c: Colour, t: string) => string): 
   return out.join('\n') + '\n';
 }
 
+/** " — 2 of 5 hosts not reached", when some were not. */
+function hostsNotReached(run: RunResult): string {
+  const hosts = (run.targets ?? []).filter((t) => t.kind === 'host');
+  const missed = hosts.filter((t) => !t.reached).length;
+  return missed ? ` — ${missed} of ${hosts.length} hosts not reached` : '';
+}
+
 export function consoleReporter(options: ConsoleOptions): Reporter {
   const paint = (colour: Colour, text: string) => (options.color ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text);
 
@@ -112,7 +119,7 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
       }
       const s = run.summary;
       out.push('', `${paint('bold', 'Summary')}: ${s.pass} passed, ${s.warn} warning${s.warn === 1 ? '' : 's'}, ${s.fail} failed, ${s.error} error${s.error === 1 ? '' : 's'}, ${s.skip} skipped` +
-        (run.targets && run.targets.reached < run.targets.total ? ` — ${run.targets.total - run.targets.reached} of ${run.targets.total} hosts not reached` : '') +
+        (hostsNotReached(run)) +
         (run.interrupted ? paint('red', ' — interrupted') : ''));
       return out.join('\n') + '\n';
     },

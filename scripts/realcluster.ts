@@ -333,9 +333,19 @@ export async function waitForHealthy(api: KubeApi, nodes: number, timeoutMs: num
     const now = problems.join('; ');
     if (now !== last) log(`waiting: ${now}`);
     last = now;
-    if (Date.now() > deadline) throw new Error(`the real cluster did not become healthy within ${timeoutMs / 1000} s: ${now}`);
+    if (Date.now() > deadline) throw new Error(`the real cluster did not become healthy within ${timeoutMs / 1000} s: ${now}${await apiDiagnosis()}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
+}
+
+/** What answers on cp1's API port and how its apiserver container is, for a failure message. */
+async function apiDiagnosis(): Promise<string> {
+  const state = readState();
+  const cp = state?.nodes.find((n) => n.role === 'control-plane');
+  if (!cp) return '';
+  const served = await shNothrow`sh -c ${`openssl s_client -connect ${cp.ip}:6443 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -enddate`}`;
+  const containers = await inNode(cp, 'crictl --runtime-endpoint unix:///run/containerd/containerd.sock ps -a 2>&1 | head -20', undefined, '1m');
+  return `\n  cp1:6443 serves: ${served.stdout.trim().replace(/\n/g, '; ') || served.stderr.trim() || 'nothing'}\n  cp1 containers:\n${containers.stdout.trim()}`;
 }
 
 // ---- up / down ----
@@ -466,7 +476,8 @@ export async function ensureRealCluster(): Promise<RealCluster> {
   if (state && existsSync(state.inventory)) {
     try {
       const api = await KubeApi.connect({ kubeconfig: state.kubeconfig });
-      await waitForHealthy(api, state.nodes.length, 5000);
+      // A test file that just repaired a node may leave it a little while to settle.
+      await waitForHealthy(api, state.nodes.length, 60_000);
       return state;
     } catch {
       log('the running cluster is not healthy: starting a new one');
@@ -591,7 +602,9 @@ export async function repairNode(api: KubeApi, node: RealNode, fault: RealFault)
     case 'cni-plugin-missing': return place(join(NODE_BIN_DIR, 'flannel'), join(d, 'opt-cni-bin', 'flannel'));
     case 'cni-config-missing':
     case 'flannel-subnet-missing': return restartFlannel(api, node.name);
-    case 'cni0-ip-conflict': await onNode(node, 'ip link delete cni0 2>/dev/null || true'); return;
+    // Only while cni0 still has the foreign address (kubecheck fix cni0 may have repaired it): deleting a
+    // good cni0 would cut every pod on the node off its network.
+    case 'cni0-ip-conflict': await onNode(node, `if ip -4 -o addr show cni0 2>/dev/null | grep -q ' ${FOREIGN_CNI0} '; then ip link delete cni0; fi`); return;
     case 'swap-enabled': writeFileSync(join(d, 'swaps'), SWAPS_HEADER); return;
     case 'cgroup-driver-mismatch': {
       const file = join(d, 'etc-containerd', 'config.toml');

@@ -1,4 +1,5 @@
 import type { WorkloadCheck } from '../../src/core/types.js';
+import type { KubeApi } from '../../src/k8s/api.js';
 import { ExpectationFailed, runScenario, type Scenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { loadManifests, pick, withImage } from '../../src/scenarios/manifests.js';
 import { imageParam, timeoutsParam } from './params.js';
@@ -54,7 +55,7 @@ export function judgeSplit(answers: readonly string[], tracks: ReadonlyMap<strin
   return { ok: answers.length > 0 && Math.abs(share - expected) <= tolerance + 1e-9, text };
 }
 
-export const canary: WorkloadCheck = {
+export const canary: WorkloadCheck<KubeApi> = {
   id: 'workload.canary',
   title: 'A canary release behind one Service splits traffic and can be promoted',
   area: 'workload',

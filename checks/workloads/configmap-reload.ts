@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
+import type { KubeApi } from '../../src/k8s/api.js';
 import { ExpectationFailed, runScenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { ExecError } from '../../src/k8s/exec.js';
 import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
@@ -19,7 +20,7 @@ const READ = 'printf "%s\\n%s\\n%s\\n" "$(cat config/value)" "$(cat subpath-valu
 // Blocks inside the container until the volume file holds $1: the wait happens where the file is.
 const AWAIT = 'while [ "$(cat config/value 2>/dev/null)" != "$1" ]; do sleep 1; done; echo changed';
 
-export const configmapReload: WorkloadCheck = {
+export const configmapReload: WorkloadCheck<KubeApi> = {
   id: 'workload.configmap-reload',
   title: 'A ConfigMap change reaches mounted volumes in time (subPath and env keep the old value)',
   area: 'workload',

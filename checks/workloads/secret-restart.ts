@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkloadCheck } from '../../src/core/types.js';
+import type { KubeApi } from '../../src/k8s/api.js';
 import { ExpectationFailed, runScenario, type Scenario, SCENARIO_CODES } from '../../src/scenarios/engine.js';
 import { loadManifests, pick, withImage, type Manifest } from '../../src/scenarios/manifests.js';
 import { imageParam, timeoutsParam } from './params.js';
@@ -30,7 +31,7 @@ async function tokens(s: Scenario, pods: string[], values: { old: string; new: s
 const describe = (seen: Map<string, string>, want: string) =>
   [...seen].filter(([, v]) => v !== want).map(([pod, v]) => `${pod} sees ${v === 'other' ? 'neither value' : `the ${v} value`}`).join(', ');
 
-export const secretRestart: WorkloadCheck = {
+export const secretRestart: WorkloadCheck<KubeApi> = {
   id: 'workload.secret-restart',
   title: 'A Secret change reaches a Deployment after `rollout restart`',
   area: 'workload',

@@ -97,6 +97,8 @@ export interface NodeFacts {
   cni: CniFacts;
   /** cgroup drivers configured for the kubelet and containerd, when found. */
   cgroupDrivers: { kubelet?: string; containerd?: string };
+  /** How this host was installed, as detected from what is on it (or as --profile says). */
+  profile?: { name: string; cni: string };
   /** Raw outputs per section, kept for evidence. */
   raw: Record<string, string>;
 }

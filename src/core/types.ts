@@ -1,4 +1,6 @@
 // The types every layer shares. Definitions (checks, suites) never change; results are new values.
+import type { ClusterSnapshot } from './cluster.js';
+import type { NodeFacts } from './facts.js';
 
 export type Status = 'pass' | 'warn' | 'fail' | 'error' | 'skip';
 export const STATUSES: readonly Status[] = ['pass', 'warn', 'fail', 'error', 'skip'];
@@ -92,8 +94,8 @@ export interface RunResult {
     removedTargets: string[];
     regressed: boolean;
   };
-  /** How many targets were attempted and how many could be reached (exit 3 when none). */
-  targets?: { total: number; reached: number };
+  /** Every target the run tried: how it was reached (or why not) and the install profile detected there (exit 3 when none was reached). */
+  targets?: TargetInfo[];
 }
 
 /** A reporter renders a finished run; it never decides the exit code. */
@@ -136,13 +138,13 @@ export interface HostContext {
 
 export interface NodeCheck extends CheckBase {
   kind: 'node';
-  run(facts: import('./facts.js').NodeFacts, ctx: HostContext): Finding;
+  run(facts: NodeFacts, ctx: HostContext): Finding;
 }
 
 export interface FleetMember {
   host: string;
   roles: readonly Role[];
-  facts: import('./facts.js').NodeFacts;
+  facts: NodeFacts;
 }
 
 export interface FleetContext {
@@ -168,7 +170,7 @@ export interface ClusterContext {
  */
 export interface ClusterCheck extends CheckBase {
   kind: 'cluster';
-  run(snapshot: import('../k8s/snapshot.js').ClusterSnapshot, ctx: ClusterContext): Finding | Map<string, Finding>;
+  run(snapshot: ClusterSnapshot, ctx: ClusterContext): Finding | Map<string, Finding>;
 }
 
 /** Run-wide settings for workload scenarios (the suite's `workloads:` block, --image-registry). */
@@ -186,8 +188,12 @@ export interface WorkloadSettings {
   stepTimeout?: number;
 }
 
-export interface WorkloadContext {
-  api: import('../k8s/api.js').KubeApi;
+/**
+ * What a scenario runs with. `Api` is the cluster client (the CLI gives src/k8s's KubeApi); the core never
+ * looks inside it, it only hands it on.
+ */
+export interface WorkloadContext<Api = unknown> {
+  api: Api;
   params: Record<string, unknown>;
   settings: WorkloadSettings;
   /** The run's signal: Ctrl-C. A scenario still removes its namespace after it aborts. */
@@ -199,11 +205,52 @@ export interface WorkloadContext {
  * A workload check runs a scenario against the cluster: the only kind of check that changes anything,
  * inside a namespace of its own that it always deletes. Its finding carries the steps it went through.
  */
-export interface WorkloadCheck extends CheckBase {
+export interface WorkloadCheck<Api = unknown> extends CheckBase {
   kind: 'workload';
   /** The scenario's manifests (YAML next to the check), from the package root. */
   manifests: string;
-  run(ctx: WorkloadContext): Promise<Finding>;
+  run(ctx: WorkloadContext<Api>): Promise<Finding>;
 }
 
-export type Check = NodeCheck | FleetCheck | ClusterCheck | WorkloadCheck;
+/** One check of a suite, with its params (validated against the check's schema when the suite loads). */
+export interface SuiteEntry {
+  id: string;
+  params: Record<string, unknown>;
+}
+
+/** A suite file, loaded and validated. */
+export interface Suite {
+  name: string;
+  description?: string;
+  phase?: Phase;
+  roles?: Role[];
+  checks: SuiteEntry[];
+  /** Settings for workload scenarios. */
+  workloads?: WorkloadSettings;
+  file: string;
+}
+
+/** A host to check, as the runner sees it: its name in reports, the address it is reached at, its roles. */
+export interface HostTarget {
+  name: string;
+  /** The address connected to, so doctor can match a host to a node by address. */
+  address?: string;
+  roles: Role[];
+  /** How it is reached, for the report. */
+  via?: 'local' | 'ssh' | 'in-cluster';
+}
+
+/** One target of a run, as the report lists it (an extension of the JSON contract). */
+export interface TargetInfo {
+  name: string;
+  kind: 'host' | 'cluster';
+  reached: boolean;
+  reachedBy?: 'local' | 'ssh' | 'in-cluster' | 'api';
+  /** The install profile detected there (kubeadm, binary, k3s, minikube), and its CNI. */
+  profile?: string;
+  cni?: string;
+  /** Why it was not reached. */
+  problem?: string;
+}
+
+export type Check<Api = unknown> = NodeCheck | FleetCheck | ClusterCheck | WorkloadCheck<Api>;

@@ -3,8 +3,10 @@
 import type { NodeFacts } from '../core/facts.js';
 import { natural } from '../core/order.js';
 import { forEachLimited } from '../core/pool.js';
-import { collectFromHost, judgeCluster, judgeFleet, judgeNode, reasonOf, summarize, type HostTarget } from '../core/runner.js';
-import type { Check, CheckResult, ClusterCheck, Diagnosis, FleetCheck, NodeCheck, RunResult } from '../core/types.js';
+import { type ConnectableHost, collectFromHost } from '../collectors/host.js';
+import { judgeCluster, judgeFleet, judgeNode, reasonOf } from '../core/executors.js';
+import { summarize } from '../core/runner.js';
+import type { Check, CheckResult, ClusterCheck, Diagnosis, FleetCheck, NodeCheck, RunResult, TargetInfo } from '../core/types.js';
 import type { KubeApi } from '../k8s/api.js';
 import { type ClusterSnapshot, type NodeInfo, type PodInfo, projectPod, takeSnapshot } from '../k8s/snapshot.js';
 import { diagnose } from './diagnose.js';
@@ -17,7 +19,7 @@ export interface DoctorOptions {
   /** The check registry: the doctor judges host facts and the cluster's view with these, never by itself. */
   checks: readonly Check[];
   api?: KubeApi;
-  hosts?: HostTarget[];
+  hosts?: ConnectableHost[];
   signal: AbortSignal;
   concurrency: number;
   timeoutMs: number;
@@ -85,7 +87,7 @@ async function clusterEvidence(api: KubeApi, wanted: string[] | 'notready' | 'al
 }
 
 /** A node's host: same name, or a host whose address is one of the node's addresses. */
-function hostFor(node: string, addresses: string[], hosts: HostTarget[]): HostTarget | undefined {
+function hostFor(node: string, addresses: string[], hosts: ConnectableHost[]): ConnectableHost | undefined {
   return hosts.find((h) => h.name === node) ?? hosts.find((h) => h.address !== undefined && addresses.includes(h.address));
 }
 
@@ -118,6 +120,18 @@ export function judgeEvidence(
         else add(r.target, r);
       }
     }
+  }
+  return out;
+}
+
+/** The report's targets: the cluster when one was asked, and every host looked at (reached or why not). */
+function doctorTargets(evidence: NodeEvidence[], hosts: ConnectableHost[], asked: boolean, clusterProblem: string | undefined): TargetInfo[] {
+  const out: TargetInfo[] = [];
+  if (asked) out.push({ name: 'cluster', kind: 'cluster', reached: !clusterProblem, reachedBy: 'api', ...(clusterProblem ? { problem: clusterProblem } : {}) });
+  const via = hosts[0]?.via;
+  for (const e of evidence) {
+    if (!e.host && !e.hostProblem) continue;
+    out.push({ name: e.node, kind: 'host', reached: e.host !== undefined, ...(via ? { reachedBy: via } : {}), ...(e.hostProblem ? { problem: e.hostProblem } : {}) });
   }
   return out;
 }
@@ -201,7 +215,6 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     // Nothing to look at: the cluster could not be read and no inventory was given.
     results.push({ check: 'doctor.node', target: 'cluster', status: 'error', code: 'doctor.node/unreached', message: `cluster not reached: ${clusterProblem}`, durationMs: 0 });
   }
-  const reachedHosts = targets.filter((e) => e.host).length;
   return {
     schemaVersion: 1,
     tool: { name: 'kubecheck', version: options.version },
@@ -212,7 +225,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     results,
     diagnoses,
     ...(options.signal.aborted ? { interrupted: true } : {}),
-    targets: { total: Math.max(targets.length, results.length), reached: options.api && !clusterProblem ? targets.length : reachedHosts },
+    targets: doctorTargets(targets, hosts, options.api !== undefined, clusterProblem),
     parameters: { sources: [options.api ? 'cluster' : '', hosts.length ? 'inventory' : ''].filter(Boolean).join('+') },
   };
 }

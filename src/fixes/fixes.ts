@@ -57,6 +57,15 @@ export const cni0Fix: Fix = {
       if (post) notes.push('flannel.1 had another subnet\'s address: restart flannel on this node so it makes flannel.1 and its routes again (kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=NODE)');
     }
     if (!post) commands.push('rm -rf /var/lib/cni/networks/cbr0   # host-local\'s address reservations from the earlier cluster');
+    else {
+      // host-local's reservations of addresses outside the current subnet belong to the earlier one.
+      const subnet = facts.cni.subnetEnv.ok ? parseCidr(facts.cni.subnetEnv.value.FLANNEL_SUBNET ?? '') : null;
+      const octets = subnet && subnet.family === 4 && subnet.prefix % 8 === 0 ? subnet.prefix / 8 : 0;
+      if (subnet && octets > 0) {
+        const keep = `${subnet.text.split('/')[0].split('.').slice(0, octets).join('.')}.*`;
+        commands.push(`for f in /var/lib/cni/networks/cbr0/[0-9]*; do case "\${f##*/}" in ${keep}) ;; *) rm -f "$f" ;; esac; done   # reservations outside ${subnet.text}`);
+      }
+    }
     if (post) notes.push('pods created on this node before the fix keep a network that is gone: delete them so they get new sandboxes');
     return {
       why: 'cni0 keeps the address of an earlier flannel subnet; the bridge plugin refuses to reuse it ("already has an IP address different from"), so every new pod fails. ' +

@@ -13,7 +13,8 @@ export interface ApiResponse {
 }
 
 /** A list that may have been denied: an `error` result names the missing permission. */
-export type Listed<T> = { ok: true; items: T[] } | { ok: false; detail: string; forbidden: boolean };
+export type { Listed } from '../core/cluster.js';
+import type { Listed } from '../core/cluster.js';
 
 export class ApiError extends Error {
   constructor(

@@ -89,9 +89,6 @@ export async function execInPod(
     if (status.status === 'Success') return { stdout: out.text(), stderr: err.text(), exitCode: 0 };
     const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
     if (status.reason === 'NonZeroExitCode' && code !== undefined) return { stdout: out.text(), stderr: err.text(), exitCode: Number(code) };
-    // KWOK's exec emulation reports a command's non-zero exit as an error text ("cmd wait: …: exit status 3").
-    const kwokExit = /error executing command in container: cmd wait: [\s\S]*: exit status (\d+)$/.exec(status.message ?? '');
-    if (kwokExit) return { stdout: out.text(), stderr: err.text(), exitCode: Number(kwokExit[1]) };
     throw new ExecError(`exec in ${where} failed: ${status.message ?? JSON.stringify(status)}`);
   }
 }

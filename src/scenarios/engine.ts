@@ -48,7 +48,7 @@ export class Scenario {
   mayExist = false;
   constructor(
     readonly id: string,
-    private readonly ctx: WorkloadContext,
+    private readonly ctx: WorkloadContext<KubeApi>,
   ) {
     this.namespace = `kubecheck-${id.replace(/^workload\./, '')}-${randomBytes(3).toString('hex')}`;
   }
@@ -251,7 +251,7 @@ export const SCENARIO_CODES: Record<string, string> = {
  * Runs a scenario: creates its namespace, runs `body`, and deletes the namespace whatever happened,
  * waiting (bounded) until it is gone. The finding names the step that broke and carries the evidence.
  */
-export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Scenario) => Promise<string>): Promise<Finding> {
+export async function runScenario(id: string, ctx: WorkloadContext<KubeApi>, body: (s: Scenario) => Promise<string>): Promise<Finding> {
   const s = new Scenario(id, ctx);
   let finding: Finding;
   try {
@@ -299,7 +299,7 @@ export async function runScenario(id: string, ctx: WorkloadContext, body: (s: Sc
  * Deletes the scenario's namespace and waits until it is gone, on its own clock (a detached step): after
  * Ctrl-C the namespace must still go. Returns a problem to report, or undefined.
  */
-async function removeNamespace(s: Scenario, ctx: WorkloadContext): Promise<string | undefined> {
+async function removeNamespace(s: Scenario, ctx: WorkloadContext<KubeApi>): Promise<string | undefined> {
   if (!s.mayExist) return undefined;
   const timeout = ctx.settings.cleanupTimeout ?? 120;
   try {

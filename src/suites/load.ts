@@ -7,21 +7,8 @@ import { InputError, readInputFile, type InputProblem } from '../core/errors.js'
 import type { Phase, Role, WorkloadSettings } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems } from '../core/yaml-doc.js';
 
-export interface SuiteEntry {
-  id: string;
-  params: Record<string, unknown>;
-}
-
-export interface Suite {
-  name: string;
-  description?: string;
-  phase?: Phase;
-  roles?: Role[];
-  checks: SuiteEntry[];
-  /** Settings for workload scenarios. */
-  workloads?: WorkloadSettings;
-  file: string;
-}
+export type { Suite, SuiteEntry } from '../core/types.js';
+import type { Suite, SuiteEntry } from '../core/types.js';
 
 interface RawSuite {
   name: string;

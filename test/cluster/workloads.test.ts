@@ -79,6 +79,7 @@ describe('workload scenarios on the real control plane', () => {
       'pass v1 and canary available',
       'pass Service endpoints hold all 4 pods',
       'pass probe pod ready',
+      'pass every pod behind the Service answers',
       'pass traffic splits about 3:1 (100 requests from inside the cluster)',
       'pass promote: canary scaled to 3, v1 to 0',
       'pass Service endpoints hold only the canary',

@@ -48,7 +48,7 @@ describe('CNI checks on real hosts', () => {
     const run = JSON.parse(out.stdout) as RunResult;
     expect(find(run, 'cni.flannel-plugin', 'h2')).toMatchObject({ status: 'fail', message: expect.stringContaining('failed to find plugin "flannel" in path [/opt/cni/bin]') });
     expect(find(run, 'cni.flannel-plugin', 'h3')).toMatchObject({ status: 'fail', message: 'not executable: /opt/cni/bin/flannel' });
-    expect(find(run, 'cni.config', 'h4')).toMatchObject({ status: 'fail', message: 'no networks found in /etc/cni/net.d: cni config uninitialized' });
+    expect(find(run, 'cni.config', 'h4')).toMatchObject({ status: 'fail', code: 'cni.config/missing', message: 'no networks found in /etc/cni/net.d: cni config uninitialized (the runtime reports "cni plugin not initialized")' });
     expect(find(run, 'cni.flannel-subnet', 'h5')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^open \/run\/flannel\/subnet.env: no such file or directory/) });
     expect(find(run, 'cni.cni0', 'h6')).toMatchObject({ status: 'fail', message: "cni0 has 10.244.9.1/24 but this node's flannel subnet is 10.244.3.1/24: cni0 already has an IP address different from 10.244.3.1/24" });
     const expectedFaults = new Set(['cni.flannel-plugin h2', 'cni.flannel-plugin h3', 'cni.config h4', 'cni.flannel-subnet h5', 'cni.cni0 h6']);
@@ -64,7 +64,9 @@ describe('kubecheck fix', () => {
     const before = hostState(H(6));
     const dry = await kubecheck('fix', 'cni0', '--node', 'h6', '-i', inventory);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('Would run on h6:\n  ip link set cni0 down\n  ip link delete cni0\n  ip link set flannel.1 down\n  ip link delete flannel.1\n  rm -rf /var/lib/cni/*');
+    // Re-joined: flannel.1 has the old subnet's address too, so it goes (flanneld makes it again when it
+    // restarts), and so do host-local's reservations of old addresses; nothing of the new subnet is touched.
+    expect(dry.stdout).toContain('Would run on h6:\n  ip link set cni0 down\n  ip link delete cni0\n  ip link set flannel.1 down\n  ip link delete flannel.1\n  for f in /var/lib/cni/networks/cbr0/[0-9]*; do case "${f##*/}" in 10.244.3.*) ;; *) rm -f "$f" ;; esac; done   # reservations outside 10.244.3.1/24\n  (note: flannel.1 had another subnet\'s address: restart flannel on this node');
     expect(dry.stdout).toContain('Dry run: nothing was changed.');
     expect(hostState(H(6))).toBe(before);
     expect(before).toContain('10.244.9.1/24');
@@ -72,8 +74,7 @@ describe('kubecheck fix', () => {
     const applied = await kubecheck('fix', 'cni0', '--node', 'h6', '-i', inventory, '--apply', '--yes');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('After the fix: cni.cni0 PASS');
-    expect(hostState(H(6))).not.toContain('cni0');
-    expect(readdirSync(join(H(6).dir, 'var-lib-cni'))).toEqual([]);
+    expect(hostState(H(6))).not.toMatch(/cni0|flannel\.1|10\.244\.9\.7/);
     const check = JSON.parse((await kubecheck('run', 'node', '-i', inventory, '--limit', 'h6', '--only', 'cni.cni0', '-o', 'json')).stdout) as RunResult;
     expect(check.results[0].status).toBe('pass');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
 import { GENERIC_CODES, fail } from '../../src/core/findings.js';
-import { judgeNode } from '../../src/core/runner.js';
+import { judgeNode } from '../../src/core/executors.js';
 import type { NodeCheck } from '../../src/core/types.js';
 import { ROOT, factsFrom, hostCtx } from '../helpers.js';
 

@@ -29,7 +29,11 @@ export const SAMPLE: RunResult = {
   ],
   suite: 'preflight',
   parameters: { phase: 'pre' },
-  targets: { total: 3, reached: 2 },
+  targets: [
+    { name: 'w1', kind: 'host', reached: true, reachedBy: 'ssh', profile: 'kubeadm', cni: 'flannel' },
+    { name: 'w2', kind: 'host', reached: true, reachedBy: 'ssh', profile: 'kubeadm', cni: 'flannel' },
+    { name: 'w3', kind: 'host', reached: false, reachedBy: 'ssh', problem: 'connect ECONNREFUSED 10.0.0.3:22' },
+  ],
 };
 
 function golden(name: string, actual: string) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, runSuite, type HostTarget } from '../../src/core/runner.js';
+import { CHECKS } from '../../checks/index.js';
+import { type ConnectableHost, collectFromHost } from '../../src/collectors/host.js';
+import { exitCodeOf, runSuite } from '../../src/core/runner.js';
 import { parseSuite } from '../../src/suites/load.js';
 import type { ExecResult, Transport } from '../../src/transports/types.js';
 import { TransportError } from '../../src/transports/types.js';
@@ -26,7 +28,7 @@ class RecordedTransport implements Transport {
 const healthy = fixture('collector/cp1-post-healthy.txt');
 const suite = parseSuite('name: t\nphase: post\nchecks: [node.swap, node.ports, fleet.hostname-unique]\n', 't.yaml');
 
-function target(name: string, output: string | Error, roles: HostTarget['roles'] = ['control-plane'], opened: RecordedTransport[] = [], delayMs = 0): HostTarget {
+function target(name: string, output: string | Error, roles: ConnectableHost['roles'] = ['control-plane'], opened: RecordedTransport[] = [], delayMs = 0): ConnectableHost {
   return {
     name,
     roles,
@@ -39,8 +41,8 @@ function target(name: string, output: string | Error, roles: HostTarget['roles']
   };
 }
 
-const run = (hosts: HostTarget[], extra: Partial<Parameters<typeof runSuite>[0]> = {}) =>
-  runSuite({ command: 'run', suite, entries: suite.checks, hosts, signal: new AbortController().signal, version: '0.0.0-test', now: () => NOW, ...extra });
+const run = (hosts: ConnectableHost[], extra: Partial<Parameters<typeof runSuite<unknown, ConnectableHost>>[0]> = {}) =>
+  runSuite({ command: 'run', checks: CHECKS, collect: collectFromHost, suite, entries: suite.checks, hosts, signal: new AbortController().signal, version: '0.0.0-test', now: () => NOW, ...extra });
 
 const brief = (r: RunResult) => r.results.map((x) => `${x.check} ${x.target} ${x.status}`);
 
@@ -53,16 +55,22 @@ describe('runSuite', () => {
       'fleet.hostname-unique w1 pass', 'fleet.hostname-unique w2 pass', 'fleet.hostname-unique w10 pass',
     ]);
     expect(r.summary).toEqual({ pass: 9, warn: 0, fail: 0, error: 0, skip: 0 });
-    expect(r.targets).toEqual({ total: 3, reached: 3 });
+    expect(r.targets?.map((t) => [t.name, t.reached])).toEqual([['w1', true], ['w2', true], ['w10', true]]);
     expect(exitCodeOf(r)).toBe(0);
   });
-  it('turns an unreachable host into error results for that host only, fleet checks included', async () => {
+  it('turns an unreachable host into one error, on its first check, and skips its other checks, fleet checks included', async () => {
     const r = await run([target('a', healthy), target('b', new TransportError('unreachable', 'connect ECONNREFUSED 10.0.0.2:22'))]);
     expect(brief(r)).toEqual([
-      'node.swap a pass', 'node.swap b error', 'node.ports a pass', 'node.ports b error',
-      'fleet.hostname-unique a pass', 'fleet.hostname-unique b error',
+      'node.swap a pass', 'node.swap b error', 'node.ports a pass', 'node.ports b skip',
+      'fleet.hostname-unique a pass', 'fleet.hostname-unique b skip',
     ]);
-    expect(r.results.find((x) => x.target === 'b')?.message).toBe('host not reached: connect ECONNREFUSED 10.0.0.2:22');
+    const b = r.results.filter((x) => x.target === 'b');
+    expect(b.map((x) => [x.code, x.message])).toEqual([
+      ['node.swap/unreached', 'host not reached: connect ECONNREFUSED 10.0.0.2:22'],
+      ['node.ports/unreached', 'host not reached'],
+      ['fleet.hostname-unique/unreached', 'host not reached'],
+    ]);
+    expect(r.targets?.find((t) => t.name === 'b')).toEqual({ name: 'b', kind: 'host', reached: false, problem: 'connect ECONNREFUSED 10.0.0.2:22' });
     expect(exitCodeOf(r)).toBe(1);
   });
   it('exits 3 when no host could be reached', async () => {
@@ -132,17 +140,17 @@ describe('cluster checks in the runner', () => {
     // The first snapshot is judged 2 minutes later than it was taken: its scheduler lease looks stale.
     const clock = [new Date(RECORDED_AT.getTime() + 120_000), RECORDED_AT];
     const run = await runSuite({
-      command: 'smoke', suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal,
+      command: 'smoke', checks: CHECKS, collect: collectFromHost, suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal,
       cluster: { snapshot: async () => snapshots[taken++] }, retries: 2, now: () => clock[Math.max(0, Math.min(taken - 1, 1))],
     });
     expect(taken).toBe(2);
     const sched = run.results.find((r) => r.check === 'cluster.scheduler')!;
     expect(sched).toMatchObject({ status: 'pass', attempts: 2, message: expect.stringMatching(/\(passed on attempt 2: flaky\)$/) });
     expect(run.results.find((r) => r.check === 'cluster.etcd')?.attempts).toBeUndefined();
-    expect(run.targets).toEqual({ total: 1, reached: 1 });
+    expect(run.targets).toEqual([{ name: 'cluster', kind: 'cluster', reached: true, reachedBy: 'api' }]);
   });
   it('without a cluster source, reports an error for each cluster check', async () => {
-    const run = await runSuite({ command: 'smoke', suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal });
+    const run = await runSuite({ command: 'smoke', checks: CHECKS, collect: collectFromHost, suite: clusterSuite, entries: clusterSuite.checks, hosts: [], version: 't', signal: new AbortController().signal });
     expect(run.results.map((r) => `${r.check} ${r.target} ${r.status}`)).toEqual(['cluster.scheduler cluster error', 'cluster.etcd cluster error']);
     expect(exitCodeOf(run)).toBe(3);
   });

@@ -1,0 +1,124 @@
+// What `preflight`, `smoke`, `run` and `doctor` share: hosts and cluster from the options, the reports
+// before and after the run, and the exit code.
+import { CHECKS, findCheck } from '../../checks/index.js';
+import { createProgress } from '../../reporters/progress.js';
+import { collectFromHost } from '../collectors/host.js';
+import { packageVersion } from '../core/assets.js';
+import { compareRuns, loadReport } from '../core/baseline.js';
+import { exitCodeOf, runSuite, type ClusterSource } from '../core/runner.js';
+import type { RunResult, SuiteEntry } from '../core/types.js';
+import { hostsFrom, type HostSource } from '../inventory/targets.js';
+import type { KubeApi } from '../k8s/api.js';
+import { loadSuite, resolveSuitePath, selectChecks } from '../suites/load.js';
+import type { HostOptions, RunCommandOptions } from './options.js';
+import { checkReportPaths, emitReports } from './output.js';
+import { promptSecret } from './prompt.js';
+
+/** The hosts named by --local, -i or --hosts, each able to open its one connection. */
+export function hostSource(options: HostOptions): Promise<HostSource> {
+  return hostsFrom(options, { askPassword: () => promptSecret('SSH password: '), warn: (line) => process.stderr.write(`${line}\n`) });
+}
+
+/** The cluster named by --kubeconfig/--context (or KUBECONFIG, ~/.kube/config, in-cluster); client-node loads only here. */
+export async function connectApi(options: HostOptions): Promise<KubeApi> {
+  const { KubeApi } = await import('../k8s/api.js');
+  return KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+}
+
+async function clusterFrom(options: HostOptions): Promise<ClusterSource<KubeApi> & { listCalls: () => Record<string, number> }> {
+  const { takeSnapshot } = await import('../k8s/snapshot.js');
+  const api = await connectApi(options);
+  return { api, snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
+}
+
+/** Workload scenarios run with --workloads, or when --only picks them; `run` runs the suite as written. */
+function withoutWorkloads(command: string, entries: SuiteEntry[], options: RunCommandOptions): SuiteEntry[] {
+  if (command !== 'smoke' || options.workloads || options.only?.length) return entries;
+  return entries.filter((e) => findCheck(e.id)?.kind !== 'workload');
+}
+
+/** KUBECHECK_STATS=1: what a run cost (for the benchmarks), on stderr as one JSON line. */
+function printStats(extra: Record<string, unknown>): void {
+  if (!process.env.KUBECHECK_STATS) return;
+  const usage = process.resourceUsage();
+  process.stderr.write(`KUBECHECK_STATS ${JSON.stringify({ maxRssMiB: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), ...extra })}\n`);
+}
+
+/** Before a run: the report paths are writable and the baseline (if any) is a report. Fails fast, exit 2. */
+export function prepareReports(options: RunCommandOptions): RunResult | undefined {
+  checkReportPaths(options);
+  return options.baseline ? loadReport(options.baseline, '--baseline') : undefined;
+}
+
+/** Adds the comparison with a baseline to the run (changed results only: the report stays small). */
+function attachBaseline(run: RunResult, baseline: RunResult, file: string): void {
+  const cmp = compareRuns(baseline, run, file);
+  run.baseline = {
+    file,
+    counts: cmp.counts,
+    changes: cmp.changes.filter((c) => c.kind !== 'unchanged' && c.kind !== 'added').map(({ remediation: _r, ...c }) => c),
+    addedTargets: cmp.addedTargets,
+    removedTargets: cmp.removedTargets,
+    regressed: cmp.regressed,
+  };
+}
+
+/** After a run: compare with the baseline, write the reports, return the exit code. */
+export function finishRun(run: RunResult, options: RunCommandOptions, baseline: RunResult | undefined): number {
+  if (baseline && options.baseline) attachBaseline(run, baseline, options.baseline);
+  emitReports(run, options);
+  return exitCodeOf(run, options.failOn ?? 'fail');
+}
+
+/** `preflight`, `smoke` and `run`: a suite over the hosts and the cluster the options name. */
+export async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
+  const suite = loadSuite(resolveSuitePath(suiteRef));
+  const entries = withoutWorkloads(command, selectChecks(suite.checks, options.only ?? [], options.skip ?? []), options);
+  const baseline = prepareReports(options);
+  const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
+  const needsHosts = kinds.has('node') || kinds.has('fleet');
+  // Host checks use the cluster too when one is named (each node's podCIDR for cni.flannel-subnet).
+  const namedCluster = options.kubeconfig !== undefined || options.context !== undefined;
+  const cluster = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await clusterFrom(options) : undefined;
+  const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
+  const source = needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined };
+  const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
+  const progress = await createProgress({ enabled: showProgress });
+  const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
+  if (options.role) parameters.role = options.role;
+  if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
+  try {
+    const run = await runSuite({
+      command,
+      checks: CHECKS,
+      collect: collectFromHost,
+      suite,
+      entries,
+      hosts: source.hosts,
+      ...(cluster ? { cluster } : {}),
+      ...(options.retries ? { retries: options.retries } : {}),
+      ...(kinds.has('workload') ? { workloadSettings } : {}),
+      ...(options.phase ? { phase: options.phase } : {}),
+      ...(options.role ? { roles: [options.role] } : {}),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.timeout ? { targetTimeoutMs: options.timeout * 1000 } : {}),
+      signal,
+      version: packageVersion(),
+      parameters,
+      onProgress: (e) => progress.update(e),
+    });
+    progress.stop();
+    const code = finishRun(run, options, baseline);
+    printStats({ listCalls: cluster?.listCalls() ?? {} });
+    return code;
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+}
+
+/** What every command registers with: the run's signal, and how it reports its exit code. */
+export interface CommandContext {
+  signal: AbortSignal;
+  setCode(code: number): void;
+}

@@ -1,0 +1,34 @@
+// A host reached over a transport (local or SSH): its one connection for the run, the collector run on it,
+// and the connection closed whichever way that ends.
+import type { NodeFacts } from '../core/facts.js';
+import { InterruptedError, deadline, withTimeout } from '../core/pool.js';
+import type { HostTarget } from '../core/types.js';
+import type { Transport } from '../transports/types.js';
+import { collectNodeFacts } from './node/index.js';
+
+/** A host to check that can open its one connection for this run. */
+export interface ConnectableHost extends HostTarget {
+  open(signal: AbortSignal): Promise<Transport>;
+}
+
+/**
+ * Opens a host's one connection, runs the node collector on it and closes it, within `timeoutMs` or
+ * until `signal` aborts; the connection closes whichever way it ends (even one that opens too late).
+ */
+export async function collectFromHost(host: ConnectableHost, options: { timeoutMs: number; signal: AbortSignal; kubeletLog?: boolean }): Promise<NodeFacts> {
+  const limit = deadline(options.signal, options.timeoutMs);
+  const signal = limit.signal;
+  let transport: Transport | undefined;
+  const collect = async () => {
+    const opened = await host.open(signal);
+    transport = opened;
+    if (signal.aborted) throw new InterruptedError('interrupted');
+    return collectNodeFacts(opened, { timeoutMs: options.timeoutMs, signal, ...(options.kubeletLog ? { kubeletLog: true } : {}) });
+  };
+  try {
+    return await withTimeout(collect(), options.timeoutMs, options.signal, `connecting to ${host.name} and collecting facts`);
+  } finally {
+    limit.clear();
+    await (transport as Transport | undefined)?.close().catch(() => undefined);
+  }
+}
