@@ -28,6 +28,7 @@ import { ports } from './node/ports.js';
 import { resources } from './node/resources.js';
 import { runtime } from './node/runtime.js';
 import { selinux } from './node/selinux.js';
+import { services } from './node/services.js';
 import { swap } from './node/swap.js';
 import { sysctl } from './node/sysctl.js';
 import { canary } from './workloads/canary.js';
@@ -41,6 +42,7 @@ export const CHECKS: readonly Check<KubeApi>[] = [
   resources,
   runtime,
   kubelet,
+  services,
   certificates,
   cgroupDriver,
   firewall,

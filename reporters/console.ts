@@ -51,6 +51,12 @@ function renderDoctor(run: RunResult, paint: (c: Colour, t: string) => string): 
   return out.join('\n') + '\n';
 }
 
+/** " (profile kubeadm, flannel)": how the targets were found installed, when the report knows. */
+function profilesOf(run: RunResult): string {
+  const seen = [...new Set((run.targets ?? []).filter((t) => t.profile).map((t) => `${t.profile}${t.cni && t.cni !== 'none' && t.cni !== 'unknown' ? `, ${t.cni}` : ''}`))];
+  return seen.length ? ` (profile ${seen.join('; ')})` : '';
+}
+
 /** " — 2 of 5 hosts not reached", when some were not. */
 function hostsNotReached(run: RunResult): string {
   const hosts = (run.targets ?? []).filter((t) => t.kind === 'host');
@@ -97,7 +103,7 @@ export function consoleReporter(options: ConsoleOptions): Reporter {
       const out: string[] = [];
       const checks = new Set(run.results.map((r) => r.check)).size;
       out.push(paint('bold', `kubecheck ${run.command}${run.suite && run.suite !== run.command ? ` (${run.suite})` : ''}`) +
-        ` — ${plural(checks, 'check')} on ${plural(byTarget.size, 'target')} in ${(run.durationMs / 1000).toFixed(1)} s`);
+        ` — ${plural(checks, 'check')} on ${plural(byTarget.size, 'target')} in ${(run.durationMs / 1000).toFixed(1)} s${profilesOf(run)}`);
       for (const target of targets) {
         const rs = [...byTarget.get(target)!].sort((a, b) => RANK[a.status] - RANK[b.status] || SEVERITY[b.status] - SEVERITY[a.status]);
         const counts = (['fail', 'error', 'warn', 'pass', 'skip'] as Status[])

@@ -1,6 +1,7 @@
 import type { ClusterCheck } from '../../src/core/types.js';
 import { fail, listFailure, pass } from '../../src/core/findings.js';
 import { podProblems } from './pods.js';
+import { notADaemonSet } from './runs-as.js';
 
 export const kubeProxy: ClusterCheck = {
   kind: 'cluster',
@@ -14,6 +15,8 @@ export const kubeProxy: ClusterCheck = {
   why: 'kube-proxy programs Service virtual IPs on each node: where it is missing or crashing, Services (and DNS) do not answer from that node.',
   remediation: 'kubectl -n kube-system get ds kube-proxy; kubectl -n kube-system logs -l k8s-app=kube-proxy --tail 50',
   run(s, ctx) {
+    const elsewhere = notADaemonSet(s, 'kubeProxy');
+    if (elsewhere) return elsewhere;
     if (!s.daemonSets.ok) return listFailure(s.daemonSets, 'list daemonsets in kube-system');
     const ds = s.daemonSets.items.find((d) => d.namespace === 'kube-system' && (d.name === 'kube-proxy' || d.labels['k8s-app'] === 'kube-proxy'));
     if (!ds) return fail('no kube-proxy DaemonSet in kube-system (if a CNI replaces kube-proxy, skip this check)', { code: 'missing' });

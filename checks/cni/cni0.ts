@@ -2,6 +2,7 @@ import type { NodeFacts } from '../../src/core/facts.js';
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, skip } from '../../src/core/findings.js';
 import { cidrContains, parseCidr, parseIp } from '../../src/core/cidr.js';
+import { notFlannel } from './applies.js';
 
 /**
  * cni0's IPv4 addresses that lie outside the node's flannel subnet (subnet.env), or null when there is no
@@ -28,6 +29,7 @@ export const cni0: NodeCheck = {
   title: 'cni0 carries an address inside the node\'s flannel subnet',
   area: 'cni',
   codes: {
+    'not-flannel': 'the host runs another CNI: flannel\'s files do not apply',
     'leftover': 'pre-install: cni0 or flannel.1 left from an earlier cluster',
     'stale-address': "cni0 carries an address outside the node's flannel subnet: every new pod fails",
     'no-subnet': 'no flannel subnet to compare cni0 with',
@@ -38,6 +40,8 @@ export const cni0: NodeCheck = {
     '"failed to set bridge addr: \\"cni0\\" already has an IP address different from …".',
   remediation: 'kubecheck fix cni0 --node NODE',
   run(facts, ctx) {
+    const other = notFlannel(facts);
+    if (other) return other;
     if (!facts.links.ok) return skip(`network links unknown: ${facts.links.detail}`, { code: 'unreadable' });
     const cni0Link = facts.links.value.find((l) => l.name === 'cni0');
     const flannel1 = facts.links.value.find((l) => l.name === 'flannel.1');

@@ -1,8 +1,15 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, unreadable, warn } from '../../src/core/findings.js';
+import { runsFlannel } from '../../src/profiles/profiles.js';
+import type { NodeFacts } from '../../src/core/facts.js';
+import { restartCommand } from '../node/restart.js';
+import { restartFlannel } from './applies.js';
 
-/** flannel's init container writes 10-flannel.conflist when its pod starts on the node. */
-const REWRITE = (node: string) => `kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=${node}   # its init container writes /etc/cni/net.d/10-flannel.conflist`;
+/** What writes the CNI config again: flannel's pod (its init container), k3s at start; by hand in a binary install. */
+function rewrite(facts: NodeFacts, node: string): string {
+  if (facts.profile.name === 'binary') return `write ${facts.cni.confDir}/10-flannel.conflist (the cni-conf.json of kube-flannel.yml), then ${restartCommand(facts, 'containerd')}`;
+  return `${restartFlannel(facts, node)}   # it writes ${facts.cni.confDir}/10-flannel.conflist when it starts`;
+}
 
 interface ConfList {
   name?: string;
@@ -32,18 +39,20 @@ export const config: NodeCheck = {
     additionalProperties: false,
   },
   run(facts, ctx) {
-    const plugin = typeof ctx.params.plugin === 'string' ? ctx.params.plugin : 'flannel';
+    // The plugin the first config must use: as asked, else flannel — or the CNI the host runs, when it is another.
+    const plugin = typeof ctx.params.plugin === 'string' ? ctx.params.plugin : runsFlannel(facts.profile.cni) ? 'flannel' : facts.profile.cni;
+    const dir = facts.cni.confDir;
     const configs = facts.cni.configs;
     if (!configs.ok) {
       if (configs.reason === 'missing') {
-        return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('/etc/cni/net.d does not exist: cni config uninitialized (the runtime reports "cni plugin not initialized")', { code: 'missing', remediation: REWRITE(ctx.host) });
+        return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail(`${dir} does not exist: cni config uninitialized (the runtime reports "cni plugin not initialized")`, { code: 'missing', remediation: rewrite(facts, ctx.host) });
       }
-      return unreadable(configs, '/etc/cni/net.d');
+      return unreadable(configs, dir);
     }
     const files = configs.value.filter((c) => /\.(conflist|conf|json)$/.test(c.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    const evidence = { '/etc/cni/net.d': configs.value.map((c) => `==> ${c.name}\n${c.content.slice(0, 1000)}`).join('\n') };
+    const evidence = { [dir]: configs.value.map((c) => `==> ${c.name}\n${c.content.slice(0, 1000)}`).join('\n') };
     if (files.length === 0) {
-      return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail('no networks found in /etc/cni/net.d: cni config uninitialized (the runtime reports "cni plugin not initialized")', { evidence, code: 'missing', remediation: REWRITE(ctx.host) });
+      return ctx.phase === 'pre' ? pass('no CNI config yet (written when the CNI DaemonSet starts)') : fail(`no networks found in ${dir}: cni config uninitialized (the runtime reports "cni plugin not initialized")`, { evidence, code: 'missing', remediation: rewrite(facts, ctx.host) });
     }
     const parsed = files.map((f) => {
       try {
@@ -56,11 +65,11 @@ export const config: NodeCheck = {
     });
     const first = parsed.find((p) => p.ok);
     const broken = parsed.filter((p) => !p.ok).map((p) => p.name);
-    if (!first) return fail(`no valid CNI config in /etc/cni/net.d (not parsable: ${broken.join(', ')})`, { evidence, code: 'unparsable', remediation: REWRITE(ctx.host) });
+    if (!first) return fail(`no valid CNI config in ${dir} (not parsable: ${broken.join(', ')})`, { evidence, code: 'unparsable', remediation: rewrite(facts, ctx.host) });
     if (!first.types.includes(plugin)) {
       return (ctx.phase === 'pre' ? warn : fail)(`the runtime uses ${first.name} (${first.types.join(' → ')}), not a ${plugin} config: remove the leftover file`, {
         evidence,
-        remediation: `mv /etc/cni/net.d/${first.name} /root/   # then restart the runtime`,
+        remediation: `mv ${dir}/${first.name} /root/   # then restart the runtime`,
         code: 'wrong-first',
       });
     }

@@ -1,5 +1,6 @@
 import type { ClusterCheck, Finding } from '../../src/core/types.js';
-import { combine, fail, listFailure, pass, warn } from '../../src/core/findings.js';
+import { combine, fail, listFailure, pass, skip, warn } from '../../src/core/findings.js';
+import { notADaemonSet } from '../cluster/runs-as.js';
 import { cidrContains, parseCidr, sameSubnet } from '../../src/core/cidr.js';
 import { podProblems } from '../cluster/pods.js';
 
@@ -9,6 +10,7 @@ export const flannelDaemonset: ClusterCheck = {
   title: 'kube-flannel is ready on every node, nodes have podCIDRs, and net-conf matches the cluster pod CIDR',
   area: 'cni',
   codes: {
+    'not-flannel': 'the cluster runs another CNI: flannel\'s DaemonSet does not apply',
     'missing': 'no kube-flannel DaemonSet: flannel is not installed',
     'not-ready': 'kube-flannel is not ready on every node',
     'mixed-images': 'kube-flannel pods run different images',
@@ -23,6 +25,10 @@ export const flannelDaemonset: ClusterCheck = {
     'different from the cluster\'s pod CIDR (kubeadm --pod-network-cidr) leaves pods without a network.',
   remediation: 'kubectl -n kube-flannel get ds,pods -o wide; kubectl -n kube-flannel logs -l app=flannel --tail 50',
   run(s, ctx) {
+    const cni = s.profile?.cni ?? 'unknown';
+    if (cni !== 'flannel' && cni !== 'unknown') return skip(`not flannel: this cluster runs ${cni}; these checks do not apply`, { code: 'not-flannel' });
+    const elsewhere = notADaemonSet(s, 'flannel');
+    if (elsewhere) return elsewhere;
     if (!s.daemonSets.ok) return listFailure(s.daemonSets, 'list daemonsets in kube-flannel and kube-system');
     const ds = s.daemonSets.items.find((d) => d.labels.app === 'flannel' || d.name.startsWith('kube-flannel'));
     if (!ds) return fail('no kube-flannel DaemonSet (in kube-flannel or kube-system): flannel is not installed', { remediation: 'kubectl apply -f https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml', code: 'missing' });

@@ -1,7 +1,8 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, unreadable } from '../../src/core/findings.js';
+import { FLANNEL_CNI_PLUGINS } from '../../src/profiles/profiles.js';
+import { notFlannel } from './applies.js';
 
-export const BASE_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 
 export const flannelPlugin: NodeCheck = {
   kind: 'node',
@@ -9,8 +10,9 @@ export const flannelPlugin: NodeCheck = {
   title: 'The flannel CNI plugin and the base plugins are installed and executable',
   area: 'cni',
   codes: {
-    'no-plugin-dir': '/opt/cni/bin does not exist: no CNI plugins installed',
-    'missing': 'a required plugin (flannel, bridge, host-local, loopback, portmap) is not in /opt/cni/bin',
+    'no-plugin-dir': "the CNI plugin folder (/opt/cni/bin, or the install's own) does not exist: no CNI plugins installed",
+    'missing': "a required plugin (flannel, bridge, host-local, loopback, portmap) is not in the CNI plugin folder",
+    'not-flannel': 'the host runs another CNI: flannel\'s plugins do not apply',
     'not-executable': 'a required plugin lacks its exec bit',
   },
   why:
@@ -24,25 +26,28 @@ export const flannelPlugin: NodeCheck = {
     additionalProperties: false,
   },
   run(facts, ctx) {
+    const other = notFlannel(facts);
+    if (other) return other;
     const bins = facts.cni.binaries;
-    const required = Array.isArray(ctx.params.plugins) ? (ctx.params.plugins as string[]) : ['flannel', ...BASE_PLUGINS];
+    const dir = facts.cni.binDir;
+    const required = Array.isArray(ctx.params.plugins) ? (ctx.params.plugins as string[]) : FLANNEL_CNI_PLUGINS;
     // Before install the flannel DaemonSet has not copied its plugin yet; the base plugins come with kubeadm.
     const needed = ctx.phase === 'pre' ? required.filter((p) => p !== 'flannel') : required;
     const fix = (node: string) => `kubecheck fix flannel-plugin --node ${node} --from DIR_WITH_PLUGINS`;
     if (!bins.ok) {
-      if (bins.reason === 'missing') return fail(`/opt/cni/bin does not exist: no CNI plugins installed (${needed.join(', ')} needed)`, { remediation: `apt-get install -y kubernetes-cni   # then: ${fix(ctx.host)}`, code: 'no-plugin-dir' });
-      return unreadable(bins, '/opt/cni/bin');
+      if (bins.reason === 'missing') return fail(`${dir} does not exist: no CNI plugins installed (${needed.join(', ')} needed)`, { remediation: `apt-get install -y kubernetes-cni   # then: ${fix(ctx.host)}`, code: 'no-plugin-dir' });
+      return unreadable(bins, dir);
     }
-    const evidence = { '/opt/cni/bin': bins.value.map((b) => `${b.executable ? 'x' : '-'} ${b.name}`).join('\n') };
+    const evidence = { [dir]: bins.value.map((b) => `${b.executable ? 'x' : '-'} ${b.name}`).join('\n') };
     const byName = new Map(bins.value.map((b) => [b.name, b]));
     const missing = needed.filter((p) => !byName.has(p));
     const notExec = needed.filter((p) => byName.has(p) && !byName.get(p)!.executable);
     const problems = [
-      ...(missing.length ? [`missing in /opt/cni/bin: ${missing.join(', ')}${missing.includes('flannel') ? ' (failed to find plugin "flannel" in path [/opt/cni/bin])' : ''}`] : []),
-      ...(notExec.length ? [`not executable: ${notExec.map((p) => `/opt/cni/bin/${p}`).join(', ')}`] : []),
+      ...(missing.length ? [`missing in ${dir}: ${missing.join(', ')}${missing.includes('flannel') ? ` (failed to find plugin "flannel" in path [${dir}])` : ''}`] : []),
+      ...(notExec.length ? [`not executable: ${notExec.map((p) => `${dir}/${p}`).join(', ')}`] : []),
     ];
     if (problems.length) {
-      const remediation = missing.length ? fix(ctx.host) : `chmod 755 ${notExec.map((p) => `/opt/cni/bin/${p}`).join(' ')}   # or: kubecheck fix flannel-plugin --node ${ctx.host}`;
+      const remediation = missing.length ? fix(ctx.host) : `chmod 755 ${notExec.map((p) => `${dir}/${p}`).join(' ')}   # or: kubecheck fix flannel-plugin --node ${ctx.host}`;
       return fail(problems.join('; '), { evidence, remediation, code: missing.length ? 'missing' : 'not-executable', ...(missing.length && notExec.length ? { codes: ['missing', 'not-executable'] } : {}) });
     }
     const flannelNote = ctx.phase === 'pre' && !byName.has('flannel') ? ' (flannel itself arrives with its DaemonSet)' : '';

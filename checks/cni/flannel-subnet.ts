@@ -1,6 +1,7 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, unreadable } from '../../src/core/findings.js';
 import { cidrContains, parseCidr, sameSubnet } from '../../src/core/cidr.js';
+import { notFlannel, restartFlannel } from './applies.js';
 
 export const flannelSubnet: NodeCheck = {
   kind: 'node',
@@ -8,6 +9,7 @@ export const flannelSubnet: NodeCheck = {
   title: 'flannel\'s subnet.env exists and matches the node\'s pod CIDR',
   area: 'cni',
   codes: {
+    'not-flannel': 'the host runs another CNI: flannel\'s files do not apply',
     'missing': '/run/flannel/subnet.env is missing: the flannel plugin fails every pod',
     'invalid': 'subnet.env has no valid FLANNEL_SUBNET',
     'podcidr-mismatch': "FLANNEL_SUBNET is not the node's podCIDR (stale from an earlier join)",
@@ -19,10 +21,12 @@ export const flannelSubnet: NodeCheck = {
     'subnet must be the node\'s podCIDR, inside FLANNEL_NETWORK.',
   remediation: 'kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=NODE   # flanneld rewrites subnet.env when it starts',
   run(facts, ctx) {
+    const other = notFlannel(facts);
+    if (other) return other;
     const env = facts.cni.subnetEnv;
     if (!env.ok) {
       if (env.reason === 'missing') {
-        return ctx.phase === 'pre' ? pass('no /run/flannel/subnet.env yet (written when flanneld starts)') : fail('open /run/flannel/subnet.env: no such file or directory (flanneld is not running on this node, or has not got its lease)', { code: 'missing', remediation: `kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=${ctx.host}   # flanneld writes subnet.env when it starts` });
+        return ctx.phase === 'pre' ? pass('no /run/flannel/subnet.env yet (written when flanneld starts)') : fail('open /run/flannel/subnet.env: no such file or directory (flanneld is not running on this node, or has not got its lease)', { code: 'missing', remediation: `${restartFlannel(facts, ctx.host)}   # flanneld writes subnet.env when it starts` });
       }
       return unreadable(env, '/run/flannel/subnet.env');
     }
@@ -36,7 +40,7 @@ export const flannelSubnet: NodeCheck = {
       if (!cidrs.some((c) => sameSubnet(c, subnet))) {
         return fail(`FLANNEL_SUBNET ${v.FLANNEL_SUBNET} is not this node's podCIDR (${ctx.podCIDRs.join(', ')}): a stale subnet.env from an earlier join`, {
           evidence: { ...evidence, podCIDRs: ctx.podCIDRs.join(', ') },
-          remediation: `rm /run/flannel/subnet.env && kubectl -n kube-flannel delete pod -l app=flannel --field-selector spec.nodeName=${ctx.host}`,
+          remediation: `rm /run/flannel/subnet.env && ${restartFlannel(facts, ctx.host)}`,
           code: 'podcidr-mismatch',
         });
       }

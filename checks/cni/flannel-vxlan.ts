@@ -1,5 +1,6 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, skip } from '../../src/core/findings.js';
+import { notFlannel } from './applies.js';
 
 export const flannelVxlan: NodeCheck = {
   kind: 'node',
@@ -7,6 +8,7 @@ export const flannelVxlan: NodeCheck = {
   title: 'flannel.1 (VXLAN) is up and UDP 8472 is bound',
   area: 'cni',
   codes: {
+    'not-flannel': 'the host runs another CNI: flannel\'s files do not apply',
     'pre-install': 'pre-install: flannel.1 is not expected yet',
     'no-link': 'no flannel.1 (VXLAN) link',
     'not-vxlan': 'flannel.1 is not a VXLAN link',
@@ -18,6 +20,8 @@ export const flannelVxlan: NodeCheck = {
     'Without the link, or with 8472 blocked between hosts, pods on different nodes cannot reach each other.',
   remediation: 'kubectl -n kube-flannel logs -l app=flannel --tail 50; open UDP 8472 between all nodes in the firewall',
   run(facts, ctx) {
+    const other = notFlannel(facts);
+    if (other) return other;
     if (ctx.phase === 'pre') return skip('pre-install: flannel.1 appears when flanneld starts', { code: 'pre-install' });
     if (!facts.links.ok) return skip(`network links unknown: ${facts.links.detail}`, { code: 'unreadable' });
     const link = facts.links.value.find((l) => l.name === 'flannel.1');

@@ -1,28 +1,25 @@
 import type { Listener } from '../../src/core/facts.js';
 import type { Finding, NodeCheck, Role } from '../../src/core/types.js';
 import { combine, fail, pass, unreadable, warn } from '../../src/core/findings.js';
+import { type ComponentPorts, PROFILES, profileNamed } from '../../src/profiles/profiles.js';
 
+/** One port range a component may hold, with the component it belongs to. */
 interface PortRule {
   from: number;
   to: number;
   component: string;
   /** Process names (comm, 15 characters) that may hold the port once the cluster is installed. */
   owners: string[];
-  roles: Role[];
   legacy?: boolean;
 }
 
-const K3S = ['k3s', 'k3s-server', 'k3s-agent'];
-
-export const PORT_RULES: readonly PortRule[] = [
-  { from: 6443, to: 6443, component: 'kube-apiserver', owners: ['kube-apiserver', ...K3S], roles: ['control-plane'] },
-  { from: 2379, to: 2380, component: 'etcd', owners: ['etcd', ...K3S], roles: ['control-plane', 'etcd'] },
-  { from: 10250, to: 10250, component: 'kubelet', owners: ['kubelet', ...K3S], roles: ['control-plane', 'worker'] },
-  { from: 10257, to: 10257, component: 'kube-controller-manager', owners: ['kube-controller', ...K3S], roles: ['control-plane'] },
-  { from: 10259, to: 10259, component: 'kube-scheduler', owners: ['kube-scheduler', ...K3S], roles: ['control-plane'] },
-  { from: 10251, to: 10251, component: 'kube-scheduler (insecure, before 1.17)', owners: ['kube-scheduler'], roles: ['control-plane'], legacy: true },
-  { from: 10252, to: 10252, component: 'kube-controller-manager (insecure, before 1.17)', owners: ['kube-controller'], roles: ['control-plane'], legacy: true },
-];
+/** The ports a component may hold on this cluster's version (all of them when the version is unknown). */
+function portsFor(c: ComponentPorts, minor: number | undefined, legacyAsked: boolean): PortRule[] {
+  return c.ports
+    .filter((p) => (minor === undefined ? !p.legacy || legacyAsked : (p.since === undefined || minor >= p.since) && (p.until === undefined || minor <= p.until)))
+    .filter((p) => minor !== undefined || !p.legacy || legacyAsked)
+    .map((p) => ({ from: p.from, to: p.to, component: c.component, owners: c.owners, ...(p.legacy ? { legacy: true } : {}) }));
+}
 
 const DEFAULT_NODEPORTS = '30000-32767';
 
@@ -66,31 +63,47 @@ export const ports: NodeCheck = {
     if (!facts.listeners.ok) return unreadable(facts.listeners, 'listening sockets');
     const listeners = facts.listeners.value;
     const roles = ctx.roles.length ? ctx.roles : (['control-plane'] as Role[]);
-    const rules = PORT_RULES.filter((r) => r.roles.some((role) => roles.includes(role)) && (!r.legacy || ctx.params.legacyPorts === true));
+    const profile = profileNamed(facts.profile.name) ?? PROFILES.kubeadm;
+    const legacyAsked = ctx.params.legacyPorts === true;
+    const components = profile.ports.filter((c) => c.roles.some((role) => roles.includes(role)));
+    const rules = components.flatMap((c) => portsFor(c, ctx.clusterMinor, legacyAsked));
     const evidence = { listeners: facts.raw.listen ?? facts.raw.listenproc ?? '' };
     const problems: Finding[] = [];
     const unnamed = !facts.listenerProcesses ? ' (process names unknown: run as root to see them)' : '';
 
-    for (const rule of rules) {
-      const holders = listeners.filter((l) => l.proto === 'tcp' && l.port >= rule.from && l.port <= rule.to);
-      if (ctx.phase === 'pre') {
-        for (const l of holders) {
+    const held: string[] = [];
+    if (ctx.phase === 'pre') {
+      for (const rule of rules) {
+        for (const l of listeners.filter((x) => x.proto === 'tcp' && x.port >= rule.from && x.port <= rule.to)) {
           problems.push(fail(`${l.port}/tcp (${rule.component}) is taken by ${describe(l)}`, {
             evidence,
             remediation: `ss -ltnp 'sport = :${l.port}'  # then stop${l.process ? ` ${l.process}` : ' that process'} or move it off ${l.port}`,
             code: 'port-taken',
           }));
         }
-        continue;
       }
-      if (holders.length === 0) {
-        if (!rule.legacy) problems.push(fail(`nothing listens on ${portLabel(rule)}/tcp (expected ${rule.component})`, { evidence, code: 'not-listening' }));
-        continue;
-      }
-      for (const l of holders) {
-        if (!l.process) problems.push(warn(`${l.port}/tcp is held by an unknown process; cannot confirm it is ${rule.component}${unnamed}`, { evidence, code: 'holder-unknown' }));
-        else if (!rule.owners.includes(l.process)) {
-          problems.push(fail(`${l.port}/tcp is held by ${describe(l)}, expected ${rule.component}`, { evidence, code: 'wrong-holder' }));
+    } else {
+      // After install a component holds one of its ports for the cluster's version (10257, or the
+      // insecure 10252 of clusters before 1.17); without the version, any of them.
+      for (const c of components) {
+        const candidates = ctx.clusterMinor === undefined ? portsFor(c, undefined, true) : rules.filter((r) => r.component === c.component);
+        let owned = false;
+        for (const rule of candidates) {
+          const holders = listeners.filter((l) => l.proto === 'tcp' && l.port >= rule.from && l.port <= rule.to);
+          if (holders.length && holders.every((l) => l.process && rule.owners.includes(l.process))) {
+            owned = true;
+            held.push(portLabel(rule));
+          }
+          for (const l of holders) {
+            if (!l.process) problems.push(warn(`${l.port}/tcp is held by an unknown process; cannot confirm it is ${rule.component}${unnamed}`, { evidence, code: 'holder-unknown' }));
+            else if (!rule.owners.includes(l.process)) problems.push(fail(`${l.port}/tcp is held by ${describe(l)}, expected ${rule.component}`, { evidence, code: 'wrong-holder' }));
+          }
+        }
+        const unknownHolder = candidates.some((r) => listeners.some((l) => l.proto === 'tcp' && l.port >= r.from && l.port <= r.to && !l.process));
+        if (!owned && !unknownHolder && candidates.length) {
+          const primary = candidates.filter((r) => !r.legacy);
+          const label = (primary.length ? primary : candidates).map(portLabel).join(' or ');
+          problems.push(fail(`nothing listens on ${label}/tcp (expected ${c.component})`, { evidence, code: 'not-listening' }));
         }
       }
     }
@@ -106,9 +119,9 @@ export const ports: NodeCheck = {
       }
     }
 
-    const list = rules.map(portLabel).join(', ') + (roles.includes('worker') ? ', NodePorts' : '');
+    const nodePorts = roles.includes('worker') ? ', NodePorts' : '';
     return combine(problems, pass(
-      ctx.phase === 'pre' ? `ports free: ${list}${unnamed}` : `ports held by their components: ${list}`,
+      ctx.phase === 'pre' ? `ports free: ${rules.map(portLabel).join(', ')}${nodePorts}${unnamed}` : `ports held by their components: ${held.join(', ')}${nodePorts}`,
       { evidence },
     ));
   },

@@ -5,6 +5,7 @@ import { DEFAULT_CONCURRENCY, type FailOn } from '../core/runner.js';
 import type { Phase, Role } from '../core/types.js';
 import type { HostKeyPolicy } from '../transports/ssh.js';
 import type { OutputOptions } from './output.js';
+import { PROFILE_NAMES } from '../profiles/profiles.js';
 
 export interface HostOptions {
   kubeconfig?: string;
@@ -40,6 +41,11 @@ export const positiveInt = (flag: string) => (value: string) => {
   return n;
 };
 
+/** --profile: judge hosts and cluster as this install instead of the one detected. */
+function profileOption(): Option {
+  return new Option('--profile <name>', 'how the cluster was built, instead of detecting it per host and cluster').choices([...PROFILE_NAMES]);
+}
+
 export function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('--only <ids>', 'run only these checks (ids or globs, comma-separated)', list)
@@ -67,7 +73,8 @@ export function addKubeconfigOptions(cmd: Command): Command {
 }
 
 export function addClusterOptions(cmd: Command): Command {
-  return addKubeconfigOptions(cmd)
+  const withProfile = cmd.options.some((o) => o.long === '--profile') ? cmd : cmd.addOption(profileOption());
+  return addKubeconfigOptions(withProfile)
     .option('--retries <n>', 'retry failing cluster and workload checks N times on fresh data (never host facts)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InputError([{ message: `--retries takes a whole number ≥ 0, not '${v}'` }]);
@@ -90,5 +97,6 @@ export function addHostOptions(cmd: Command): Command {
     .addOption(new Option('--role <role>', 'judge the hosts as this role').choices(['control-plane', 'worker', 'etcd']))
     .addOption(new Option('--phase <phase>', 'pre-install (ports must be free) or post-install (ports held by their components)').choices(['pre', 'post']))
     .option('--concurrency <n>', `hosts checked at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'))
-    .option('--timeout <seconds>', 'time for one host to connect and report (default 60)', positiveInt('--timeout'));
+    .option('--timeout <seconds>', 'time for one host to connect and report (default 60)', positiveInt('--timeout'))
+    .addOption(profileOption());
 }

@@ -28,7 +28,7 @@ export async function connectApi(options: HostOptions): Promise<KubeApi> {
 async function clusterFrom(options: HostOptions): Promise<ClusterSource<KubeApi> & { listCalls: () => Record<string, number> }> {
   const { takeSnapshot } = await import('../k8s/snapshot.js');
   const api = await connectApi(options);
-  return { api, snapshot: (signal) => takeSnapshot(api, { signal }), listCalls: () => Object.fromEntries(api.listCalls) };
+  return { api, snapshot: (signal) => takeSnapshot(api, { signal, ...(options.profile ? { profile: options.profile } : {}) }), listCalls: () => Object.fromEntries(api.listCalls) };
 }
 
 /** Workload scenarios run with --workloads, or when --only picks them; `run` runs the suite as written. */
@@ -91,7 +91,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     const run = await runSuite({
       command,
       checks: CHECKS,
-      collect: collectFromHost,
+      collect: (host, o) => collectFromHost(host, { ...o, ...(options.profile ? { profile: options.profile } : {}) }),
       suite,
       entries,
       hosts: source.hosts,

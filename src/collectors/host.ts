@@ -15,7 +15,7 @@ export interface ConnectableHost extends HostTarget {
  * Opens a host's one connection, runs the node collector on it and closes it, within `timeoutMs` or
  * until `signal` aborts; the connection closes whichever way it ends (even one that opens too late).
  */
-export async function collectFromHost(host: ConnectableHost, options: { timeoutMs: number; signal: AbortSignal; kubeletLog?: boolean }): Promise<NodeFacts> {
+export async function collectFromHost(host: ConnectableHost, options: { timeoutMs: number; signal: AbortSignal; kubeletLog?: boolean; profile?: string }): Promise<NodeFacts> {
   const limit = deadline(options.signal, options.timeoutMs);
   const signal = limit.signal;
   let transport: Transport | undefined;
@@ -23,7 +23,7 @@ export async function collectFromHost(host: ConnectableHost, options: { timeoutM
     const opened = await host.open(signal);
     transport = opened;
     if (signal.aborted) throw new InterruptedError('interrupted');
-    return collectNodeFacts(opened, { timeoutMs: options.timeoutMs, signal, ...(options.kubeletLog ? { kubeletLog: true } : {}) });
+    return collectNodeFacts(opened, { timeoutMs: options.timeoutMs, signal, ...(options.kubeletLog ? { kubeletLog: true } : {}), ...(options.profile ? { profile: options.profile } : {}) });
   };
   try {
     return await withTimeout(collect(), options.timeoutMs, options.signal, `connecting to ${host.name} and collecting facts`);

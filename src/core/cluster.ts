@@ -81,7 +81,7 @@ export interface TokenInfo {
 export interface ClusterSnapshot {
   server: string;
   /** How the cluster was installed and its CNI, as detected from its nodes and objects (or --profile). */
-  profile?: { name: string; cni: string };
+  profile?: { name: string; cni: string; why: string };
   takenAt: Date;
   version: Probe<{ gitVersion: string; major: string; minor: string }>;
   livez: Probe<{ ok: boolean; body: string }>;

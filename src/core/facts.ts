@@ -51,7 +51,10 @@ export interface CertificateProblem {
 }
 
 export interface CniFacts {
-  /** Files in /opt/cni/bin and whether each is executable. */
+  /** The runtime's CNI folders on this host (from its install profile: /opt/cni/bin, /etc/cni/net.d for kubeadm). */
+  binDir: string;
+  confDir: string;
+  /** Files in the CNI bin folder and whether each is executable. */
   binaries: Probe<{ name: string; executable: boolean }[]>;
   /** Files in /etc/cni/net.d with their content. */
   configs: Probe<{ name: string; content: string }[]>;
@@ -87,6 +90,10 @@ export interface NodeFacts {
   processes: { pid: number; comm: string }[];
   /** systemd unit states, only on systemd hosts. */
   services: Record<string, string>;
+  /** The install's units: their unit file (when installed) and whether they are enabled at boot (read from the files). */
+  units: Record<string, { file?: string; enabled: boolean }>;
+  /** Install layout markers present on the host (what the profile was detected from). */
+  layout: string[];
   /** Container runtimes installed on the host (containerd, crio, dockerd, cri-dockerd), found in PATH. */
   runtimesInstalled: string[];
   /** CRI sockets present and whether something answers on them. */
@@ -97,8 +104,8 @@ export interface NodeFacts {
   cni: CniFacts;
   /** cgroup drivers configured for the kubelet and containerd, when found. */
   cgroupDrivers: { kubelet?: string; containerd?: string };
-  /** How this host was installed, as detected from what is on it (or as --profile says). */
-  profile?: { name: string; cni: string };
+  /** How this host was installed (kubeadm, binary, k3s, minikube) and its CNI, as detected (or as --profile says). */
+  profile: { name: string; cni: string; why: string };
   /** Raw outputs per section, kept for evidence. */
   raw: Record<string, string>;
 }

@@ -128,6 +128,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
   // One snapshot per run, taken first: cluster checks judge it and host checks learn each node's podCIDRs.
   const first = options.cluster && (clusterChecks.length || nodeChecks.length || workloadChecks.length) ? await snapshotOnce(options) : undefined;
   const podCIDRs = new Map<string, string[]>(first?.snapshot?.nodes.ok ? first.snapshot.nodes.items.map((n) => [n.name, n.podCIDRs]) : []);
+  const clusterMinor = first?.snapshot?.version.ok ? Number(first.snapshot.version.value.minor.replace(/\D+$/, '')) : undefined;
 
   // A host that cannot be reached gets one error, on the first of its checks; the others are skipped.
   const hostChecks = [...nodeChecks, ...fleetChecks];
@@ -156,7 +157,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
     if (facts) {
       for (const { entry, check } of nodeChecks) {
         const cidrs = podCIDRs.get(host.name);
-        const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}) };
+        const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}), ...(clusterMinor !== undefined && Number.isFinite(clusterMinor) ? { clusterMinor } : {}) };
         hostResults.push(judgeNode(check, facts, ctx));
       }
       members.push({ host: host.name, roles: rolesOf(host), facts });

@@ -134,6 +134,8 @@ export interface HostContext {
   now: Date;
   /** The node's podCIDRs from the cluster, when a cluster was given too (doctor, run with both). */
   podCIDRs?: string[];
+  /** The cluster's minor version (33 for v1.33), when a cluster was given: ports and skew depend on it. */
+  clusterMinor?: number;
 }
 
 export interface NodeCheck extends CheckBase {

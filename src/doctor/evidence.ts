@@ -21,6 +21,8 @@ export interface HostEvidence {
   /** The kubelet's log lines since it last started (journald, else its log file). */
   kubeletLog: string[];
   roles: string[];
+  /** The install profile detected on the host. */
+  profile?: { name: string; cni: string };
 }
 
 export interface NodeEvidence {

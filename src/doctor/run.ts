@@ -18,6 +18,8 @@ export interface DoctorOptions {
   all: boolean;
   /** The check registry: the doctor judges host facts and the cluster's view with these, never by itself. */
   checks: readonly Check[];
+  /** --profile: judge hosts and cluster as this install. */
+  profile?: string;
   api?: KubeApi;
   hosts?: ConnectableHost[];
   signal: AbortSignal;
@@ -57,7 +59,7 @@ function checksToRun(checks: readonly Check[]) {
 async function clusterEvidence(api: KubeApi, wanted: string[] | 'notready' | 'all', options: DoctorOptions) {
   const opts = { signal: options.signal };
   const [snapshot, events] = await Promise.all([
-    takeSnapshot(api, { signal: options.signal }),
+    takeSnapshot(api, { signal: options.signal, ...(options.profile ? { profile: options.profile } : {}) }),
     api.list<RawEvent, RawEvent>('/api/v1/events', (e) => ({ involvedObject: e.involvedObject, reason: e.reason, message: e.message, lastTimestamp: e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp }), opts),
   ]);
   const nodes = snapshot.nodes;
@@ -131,7 +133,7 @@ function doctorTargets(evidence: NodeEvidence[], hosts: ConnectableHost[], asked
   const via = hosts[0]?.via;
   for (const e of evidence) {
     if (!e.host && !e.hostProblem) continue;
-    out.push({ name: e.node, kind: 'host', reached: e.host !== undefined, ...(via ? { reachedBy: via } : {}), ...(e.hostProblem ? { problem: e.hostProblem } : {}) });
+    out.push({ name: e.node, kind: 'host', reached: e.host !== undefined, ...(via ? { reachedBy: via } : {}), ...(e.host?.profile ? { profile: e.host.profile.name, cni: e.host.profile.cni } : {}), ...(e.hostProblem ? { problem: e.hostProblem } : {}) });
   }
   return out;
 }
@@ -171,9 +173,10 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     const host = hostFor(e.node, info?.addresses.map((a) => a.address) ?? [], hosts);
     if (!host) return;
     try {
-      const facts = await collectFromHost(host, { timeoutMs: options.timeoutMs, signal: options.signal, kubeletLog: true });
-      const log = facts.raw.kubeletlog ?? '';
-      e.host = { init: facts.init, kubeletLog: log.startsWith('no kubelet log') ? [] : currentRun(log.split('\n').filter(Boolean)), roles: host.roles };
+      const facts = await collectFromHost(host, { timeoutMs: options.timeoutMs, signal: options.signal, kubeletLog: true, ...(options.profile ? { profile: options.profile } : {}) });
+      const [source, ...lines] = (facts.raw.kubeletlog ?? '').split('\n').filter(Boolean);
+      const log = /^(unit|file) /.test(source ?? '') ? lines : source?.startsWith('no kubelet log') ? [] : [source, ...lines].filter(Boolean);
+      e.host = { init: facts.init, kubeletLog: currentRun(log), roles: host.roles, profile: facts.profile };
       reached.push({ node: e.node, roles: host.roles, facts, ...(info?.podCIDRs.length ? { podCIDRs: info.podCIDRs } : {}) });
     } catch (err: unknown) {
       e.hostProblem = reasonOf(err);

@@ -4,8 +4,8 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeFacts } from '../core/facts.js';
 import type { Phase } from '../core/types.js';
-import { BASE_PLUGINS } from '../../checks/cni/flannel-plugin.js';
 import { cidrContains, parseCidr, parseIp } from '../core/cidr.js';
+import { FLANNEL_CNI_PLUGINS } from '../profiles/profiles.js';
 
 export interface FixPlan {
   why: string;
@@ -84,25 +84,26 @@ export const flannelPluginFix: Fix = {
   plan(facts, { from }) {
     const present = facts.cni.binaries.ok ? facts.cni.binaries.value : [];
     const byName = new Map(present.map((b) => [b.name, b]));
-    const wanted = ['flannel', ...BASE_PLUGINS];
+    const dir = facts.cni.binDir;
+    const wanted = FLANNEL_CNI_PLUGINS;
     const missing = wanted.filter((p) => !byName.has(p));
     const notExec = wanted.filter((p) => byName.has(p) && !byName.get(p)!.executable);
     const commands: string[] = [];
     const payload: string[] = [];
-    if (notExec.length) commands.push(`chmod 755 ${notExec.map((p) => `/opt/cni/bin/${p}`).join(' ')}`);
+    if (notExec.length) commands.push(`chmod 755 ${notExec.map((p) => `${dir}/${p}`).join(' ')}`);
     if (missing.length) {
-      if (!from) return { refuse: `missing in /opt/cni/bin: ${missing.join(', ')}; give --from DIR, a folder on this machine with those plugin binaries (from the flannel-io/cni-plugin and containernetworking/plugins releases)` };
+      if (!from) return { refuse: `missing in ${dir}: ${missing.join(', ')}; give --from DIR, a folder on this machine with those plugin binaries (from the flannel-io/cni-plugin and containernetworking/plugins releases)` };
       const unavailable = missing.filter((p) => !existsSync(join(from, p)) || !statSync(join(from, p)).isFile());
       if (unavailable.length) return { refuse: `--from ${from} has no ${unavailable.join(', ')}` };
-      commands.push('mkdir -p /opt/cni/bin');
+      commands.push(`mkdir -p ${dir}`);
       for (const p of missing) {
         const data = readFileSync(join(from, p)).toString('base64');
-        commands.push(`install ${join(from, p)} (${Math.round(data.length * 0.75 / 1024)} KiB) as /opt/cni/bin/${p}, mode 755`);
-        payload.push(`base64 -d > /opt/cni/bin/.${p}.kubecheck <<'KUBECHECK_EOF'\n${data.replace(/(.{76})/g, '$1\n')}\nKUBECHECK_EOF\nchmod 755 /opt/cni/bin/.${p}.kubecheck && mv -f /opt/cni/bin/.${p}.kubecheck /opt/cni/bin/${p}`);
+        commands.push(`install ${join(from, p)} (${Math.round(data.length * 0.75 / 1024)} KiB) as ${dir}/${p}, mode 755`);
+        payload.push(`base64 -d > ${dir}/.${p}.kubecheck <<'KUBECHECK_EOF'\n${data.replace(/(.{76})/g, '$1\n')}\nKUBECHECK_EOF\nchmod 755 ${dir}/.${p}.kubecheck && mv -f ${dir}/.${p}.kubecheck ${dir}/${p}`);
       }
     }
     return {
-      why: 'the runtime runs /opt/cni/bin/flannel for every pod sandbox; without it (or without the exec bit) pods stay in ContainerCreating.',
+      why: `the runtime runs ${dir}/flannel for every pod sandbox; without it (or without the exec bit) pods stay in ContainerCreating.`,
       commands,
       ...(payload.length ? { payload: payload.join('\n') } : {}),
       notes: [],

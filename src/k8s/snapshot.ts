@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { request as httpsRequest } from 'node:https';
 import { type Probe, known, unknown } from '../core/facts.js';
 import { ApiError, type KubeApi } from './api.js';
+import { detectClusterProfile, profileNamed } from '../profiles/profiles.js';
 import type { Listed } from '../core/cluster.js';
 
 export type { ClusterSnapshot, Condition, ContainerInfo, LeaseInfo, NodeInfo, PodInfo, TokenInfo, WorkloadInfo } from '../core/cluster.js';
@@ -202,6 +203,8 @@ export interface SnapshotOptions {
   timeoutMs?: number;
   /** Probe scheduler/controller-manager health endpoints on the apiserver's host. */
   probeComponents?: boolean;
+  /** Judge the cluster as this install (--profile) instead of the one detected. */
+  profile?: string;
 }
 
 /** Takes the snapshot: every list at once (each resource once, paginated), then the health probes. */
@@ -243,7 +246,7 @@ export async function takeSnapshot(api: KubeApi, options: SnapshotOptions = {}):
     api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', signal).then(
       (cm) => {
         const m = /podSubnet:\s*"?([0-9a-f.:/,]+)"?/.exec(cm.data?.ClusterConfiguration ?? '');
-        return m ? known(m[1]) : unknown<string>('missing', 'kubeadm-config has no networking.podSubnet');
+        return m ? known(m[1]) : unknown<string>('unavailable', 'kubeadm-config has no networking.podSubnet');
       },
       probeError<string>,
     ),
@@ -259,8 +262,18 @@ export async function takeSnapshot(api: KubeApi, options: SnapshotOptions = {}):
         'kube-controller-manager': await probeHealthz(host, 10257, Math.min(timeoutMs, 3000)),
       };
 
+  const detected = detectClusterProfile({
+    nodes: nodes.ok ? nodes.items : [],
+    daemonSets: daemonSets.ok ? daemonSets.items : [],
+    staticControlPlane: systemPods.ok && systemPods.items.some((p) => p.namespace === 'kube-system' && /^kube-apiserver-/.test(p.name) && p.owner?.kind === 'Node'),
+    kubeadmConfig: kubeadm.ok || kubeadm.reason === 'unavailable',
+  });
+  const forced = options.profile ? profileNamed(options.profile) : undefined;
+  const profile = forced ? { name: forced.name, cni: detected.cni, why: '--profile' } : detected;
+
   return {
     server: api.server.origin,
+    profile,
     takenAt: new Date(),
     version,
     livez,

@@ -47,7 +47,7 @@ describe('suites', () => {
       '  - nothing.*',
     ].join('\n'));
     expect(problems).toEqual([
-      { file: 'bad.yaml', line: 4, column: 5, path: '/checks/1', message: "unknown check id 'node.swapp' (known in that area: node.swap, node.sysctl, node.ports, node.resources, node.runtime, node.kubelet, node.certificates, node.cgroup-driver, node.firewall, node.selinux)" },
+      { file: 'bad.yaml', line: 4, column: 5, path: '/checks/1', message: "unknown check id 'node.swapp' (known in that area: node.swap, node.sysctl, node.ports, node.resources, node.runtime, node.kubelet, node.services, node.certificates, node.cgroup-driver, node.firewall, node.selinux)" },
       { file: 'bad.yaml', line: 6, column: 28, path: '/checks/2/params/legacyPorts', message: 'node.ports: must be boolean' },
       { file: 'bad.yaml', line: 8, column: 13, path: '/checks/3/params', message: "node.sysctl: must NOT have additional properties 'nope'" },
       { file: 'bad.yaml', line: 9, column: 30, path: '/checks/4/params', message: 'node.swap takes no params' },

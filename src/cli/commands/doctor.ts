@@ -20,6 +20,7 @@ export function register(program: Command, ctx: CommandContext): void {
         const { runDoctor } = await import('../../doctor/run.js');
         const run = await runDoctor({
           checks: CHECKS,
+          ...(options.profile ? { profile: options.profile } : {}),
           nodes,
           all: options.all === true,
           ...(api ? { api } : {}),

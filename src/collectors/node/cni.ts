@@ -19,3 +19,13 @@ export function parseCniConfigs(text: string): { name: string; content: string }
         : { name: part.slice(0, newline).trim(), content: part.slice(newline + 1).trim() };
     });
 }
+
+/** The plugin types a CNI config file chains (a conflist's plugins, or a single .conf's type); [] when it does not parse. */
+export function cniTypesOf(content: string): string[] {
+  try {
+    const c = JSON.parse(content) as { type?: string; plugins?: { type?: string }[] };
+    return c.plugins ? c.plugins.map((p) => p.type ?? '?') : c.type ? [c.type] : [];
+  } catch {
+    return [];
+  }
+}

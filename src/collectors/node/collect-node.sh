@@ -3,6 +3,8 @@
 # It runs on every host of a fleet, so it stays cheap: files are read with shell builtins, and only
 # date, ip and ss are always forked (curl only when a kubelet runs; awk/grep/systemctl only when needed).
 # Private keys never leave the host: certificate files are filtered to their CERTIFICATE blocks here.
+# The paths of every install profile (kubeadm, binary, k3s, minikube) come in the KC_* variables that
+# kubecheck puts before this script (src/profiles/profiles.ts), so one run serves whichever is installed.
 export LC_ALL=C PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin"
 sec() { n=$1; shift; printf '@@kc:%s\n' "$n"; "$@" 2>&1; printf '\n@@kc:rc=%s\n' "$?"; }
 need() { command -v "$1" >/dev/null 2>&1 || { echo "$1: command not found"; return 127; }; }
@@ -41,10 +43,19 @@ procs() {
       containerd|crio|dockerd|cri-dockerd|kube-apiserver|etcd|kube-controller|kube-scheduler|kube-proxy|flanneld|firewalld) echo "${p#/proc/} $c";; esac
   done
 }
-services() { [ -d /run/systemd/system ] || { echo "not systemd"; return 0; }; echo "units kubelet containerd crio docker firewalld"; systemctl is-active kubelet containerd crio docker firewalld 2>/dev/null; return 0; }
+services() { [ -d /run/systemd/system ] || { echo "not systemd"; return 0; }; echo "units $KC_UNITS"; systemctl is-active $KC_UNITS 2>/dev/null; return 0; }
+# units: each unit's file and whether it is enabled at boot, read from the files (works without systemd running).
+units() {
+  for u in $KC_UNITS; do
+    f=-; for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do [ -e "$d/$u.service" ] && { f="$d/$u.service"; break; }; done
+    e=no; for w in /etc/systemd/system/*.wants/$u.service; do [ -e "$w" ] && e=yes; done
+    echo "$u $f $e"
+  done
+}
+layout() { for m in $KC_MARKERS; do [ -e "$m" ] && echo "$m"; done; return 0; }
 crisock() {
   for b in containerd crio dockerd cri-dockerd; do p=$(command -v $b 2>/dev/null) && echo "installed $b $p"; done
-  for s in /run/containerd/containerd.sock /run/crio/crio.sock /var/run/crio/crio.sock /run/cri-dockerd.sock /var/run/cri-dockerd.sock /run/k3s/containerd/containerd.sock; do
+  for s in $KC_SOCKETS; do
     [ -S "$s" ] || continue
     echo "socket $s"
     if command -v crictl >/dev/null 2>&1; then
@@ -62,23 +73,32 @@ healthz() {
 selinux() { if [ -r /sys/fs/selinux/enforce ]; then e=; read e < /sys/fs/selinux/enforce; echo "enforce=$e"; else echo disabled; fi; }
 certs() {
   set --
-  for d in /etc/kubernetes/pki /var/lib/kubelet/pki; do [ -d "$d" ] && [ ! -r "$d" ] && printf '==> %s\npermission denied\n' "$d"; done
-  for f in /etc/kubernetes/pki/*.crt /etc/kubernetes/pki/etcd/*.crt /var/lib/kubelet/pki/kubelet-client-current.pem /var/lib/kubelet/pki/kubelet.crt; do
+  for d in $KC_CERT_DIRS; do [ -d "$d" ] && [ ! -r "$d" ] && printf '==> %s\npermission denied\n' "$d"; done
+  for f in $KC_CERTS; do
     [ -e "$f" ] || continue
+    case " $* " in *" $f "*) continue;; esac
     if [ -r "$f" ]; then set -- "$@" "$f"; else printf '==> %s\npermission denied\n' "$f"; fi
   done
   [ $# -gt 0 ] || return 0
   awk 'FNR==1 { print "==> " FILENAME } /-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/' "$@"
 }
-cnibin() { [ -d /opt/cni/bin ] || { echo "/opt/cni/bin: No such file or directory"; return 1; }; for f in /opt/cni/bin/*; do [ -e "$f" ] || continue; if [ -x "$f" ]; then echo "x ${f##*/}"; else echo "- ${f##*/}"; fi; done; }
+# cnibin/cninet: each profile's CNI folder, `@ DIR` (or `@! DIR` when it does not exist) then its entries.
+cnibin() {
+  for d in $KC_CNI_BIN; do
+    [ -d "$d" ] || { echo "@! $d"; continue; }; echo "@ $d"
+    for f in "$d"/*; do [ -e "$f" ] || continue; if [ -x "$f" ]; then echo "x ${f##*/}"; else echo "- ${f##*/}"; fi; done
+  done
+}
 cninet() {
-  [ -d /etc/cni/net.d ] || { echo "/etc/cni/net.d: No such file or directory"; return 1; }
-  for f in /etc/cni/net.d/*; do [ -f "$f" ] || continue; printf '==> %s\n' "${f##*/}"; show "$f"; done
+  for d in $KC_CNI_CONF; do
+    [ -d "$d" ] || { echo "@! $d"; continue; }; echo "@ $d"
+    for f in "$d"/*; do [ -f "$f" ] || continue; printf '==> %s\n' "${f##*/}"; show "$f"; done
+  done
 }
 subnetenv() { show /run/flannel/subnet.env; }
 cgroups() {
   set --
-  for f in /var/lib/kubelet/config.yaml /etc/containerd/config.toml; do [ -r "$f" ] && set -- "$@" "$f"; done
+  for f in $KC_CONFIGS; do [ -r "$f" ] && set -- "$@" "$f"; done
   [ $# -gt 0 ] || return 0
   grep -HE '^cgroupDriver:|^[[:space:]]*SystemdCgroup[[:space:]]*=' "$@"
   return 0
@@ -93,8 +113,10 @@ sec sysnet sysnet
 if command -v ss >/dev/null 2>&1; then sec listen listen; else sec listen listen; sec listenproc listenproc; fi
 sec sysctls sysctls
 sec modules modules
+sec layout layout
 sec procs procs
 sec services services
+sec units units
 sec crisock crisock
 sec healthz healthz
 sec selinux selinux

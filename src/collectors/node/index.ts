@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { NodeFacts } from '../../core/facts.js';
-import { known } from '../../core/facts.js';
+import { type Probe, known, unknown } from '../../core/facts.js';
 import { assetPath } from '../../core/assets.js';
+import { type InstallProfile, allPaths, detectCni, detectHostProfile, profileNamed } from '../../profiles/profiles.js';
 import type { ExecOptions, Transport } from '../../transports/types.js';
 import { TransportError } from '../../transports/types.js';
 import { parseCertificates } from './certificates.js';
-import { parseCniBinaries, parseCniConfigs } from './cni.js';
+import { cniTypesOf, parseCniBinaries, parseCniConfigs } from './cni.js';
 import { parseProcNetListen, parseSsListen } from './listeners.js';
 import { parseIpAddrJson, parseSysNet } from './network.js';
 import { type Section, failureOf, parseKeyValues, probeSection, splitSections } from './sections.js';
@@ -19,15 +20,39 @@ import {
   parseProcesses,
   parseSelinux,
   parseServices,
+  parseUnits,
   parseSysctls,
 } from './system.js';
 
 let script: string | undefined;
 let logScript: string | undefined;
 
+const words = (xs: readonly string[]) => `'${xs.join(' ')}'`;
+
+/** The folders that hold the profiles' certificate files (reported when unreadable). */
+const certDirs = () => [...new Set(allPaths((p) => p.certificates).map((g) => g.slice(0, g.lastIndexOf('/'))))];
+
+/** Every install profile's paths, as the shell variables the collector reads (one run serves any profile). */
+export function profilePreamble(): string {
+  const units = ['kubelet', 'containerd', 'crio', 'docker', 'cri-docker', 'firewalld', ...allPaths((p) => p.services.map((s) => s.unit))];
+  return [
+    `KC_MARKERS=${words(allPaths((p) => p.markers))}`,
+    `KC_UNITS=${words([...new Set(units)])}`,
+    `KC_SOCKETS=${words(allPaths((p) => p.runtime.sockets))}`,
+    `KC_CERTS=${words(allPaths((p) => p.certificates))}`,
+    `KC_CERT_DIRS=${words(certDirs())}`,
+    `KC_CNI_BIN=${words(allPaths((p) => [p.cni.binDir]))}`,
+    `KC_CNI_CONF=${words(allPaths((p) => [p.cni.confDir]))}`,
+    `KC_CONFIGS=${words(allPaths((p) => [...(p.kubeletConfig ? [p.kubeletConfig] : []), ...p.runtime.configs]))}`,
+    `KC_KUBELET_UNITS=${words(allPaths((p) => p.kubeletLog.units))}`,
+    `KC_KUBELET_LOGS=${words(allPaths((p) => p.kubeletLog.files))}`,
+    '',
+  ].join('\n');
+}
+
 /** The collector script, read once per process from the package (doctor adds the kubelet log section). */
 export function nodeCollectorScript(options: { kubeletLog?: boolean } = {}): string {
-  script ??= readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8');
+  script ??= `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
   if (!options.kubeletLog) return script;
   logScript ??= readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8');
   return `${script}\n${logScript}`;
@@ -41,8 +66,33 @@ export interface CollectorTiming {
 
 const ok = (s: Section | undefined) => s !== undefined && s.rc === 0;
 
+/**
+ * A CNI folder section (`@ DIR` / `@! DIR` then entries, one block per profile's folder) as the probe of
+ * `dir`. Output of collectors before profiles (no `@` lines) is the kubeadm folder's.
+ */
+function cniFolder<T>(section: Section | undefined, dir: string, parse: (text: string) => T): Probe<T> {
+  if (!section || !/^@!? /m.test(section.output)) return dir === '/opt/cni/bin' || dir === '/etc/cni/net.d' ? probeSection(section, dir, parse) : unknown('missing', `${dir}: No such file or directory`);
+  const blocks = new Map<string, { exists: boolean; body: string[] }>();
+  let current: { exists: boolean; body: string[] } | undefined;
+  for (const line of section.output.split('\n')) {
+    const m = /^@(!?) (\S+)$/.exec(line);
+    if (m) {
+      current = { exists: m[1] !== '!', body: [] };
+      blocks.set(m[2], current);
+    } else current?.body.push(line);
+  }
+  const block = blocks.get(dir);
+  if (!block || !block.exists) return unknown('missing', `${dir}: No such file or directory`);
+  return probeSection({ name: section.name, output: block.body.join('\n'), rc: 0 }, dir, parse);
+}
+
+export interface ParseOptions {
+  /** Judge the host as this install (--profile) instead of the one detected. */
+  profile?: string;
+}
+
 /** Parses the collector's whole output into NodeFacts. Pure: tested on recorded outputs in fixtures/. */
-export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFacts {
+export function parseNodeFacts(output: string, timing?: CollectorTiming, options: ParseOptions = {}): NodeFacts {
   const sections = splitSections(output);
   const get = (name: string) => sections.get(name);
   if (!sections.has('meta')) {
@@ -80,6 +130,15 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
   const raw: Record<string, string> = {};
   for (const [name, section] of sections) raw[name] = section.output;
 
+  const processes = parseProcesses(get('procs')?.output ?? '');
+  const present = new Set((get('layout')?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
+  const chosen: { profile: InstallProfile; why: string } = options.profile && profileNamed(options.profile)
+    ? { profile: profileNamed(options.profile)!, why: '--profile' }
+    : detectHostProfile(present, processes.map((p) => p.comm));
+  const profile = chosen.profile;
+  const configs = cniFolder(get('cninet'), profile.cni.confDir, parseCniConfigs);
+  const cniTypes = configs.ok ? configs.value.filter((c) => /\.(conflist|conf|json)$/.test(c.name)).sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => cniTypesOf(c.content)) : [];
+
   return {
     hostname: meta.hostname,
     kernel: meta.kernel,
@@ -97,8 +156,10 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
     modules: (get('modules')?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean),
     cpus: meta.cpus,
     memoryMiB: meta.memoryMiB,
-    processes: parseProcesses(get('procs')?.output ?? ''),
+    processes,
     services: parseServices(get('services')?.output ?? ''),
+    units: parseUnits(get('units')?.output ?? ''),
+    layout: [...present],
     runtimeSockets: parseCriSockets(get('crisock')?.output ?? '', get('listen')?.output ?? ''),
     runtimesInstalled: parseInstalledRuntimes(get('crisock')?.output ?? ''),
     kubeletHealthz:
@@ -108,21 +169,24 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming): NodeFa
     selinux: parseSelinux(get('selinux')?.output ?? ''),
     certificates: parseCertificates(get('certs')?.output ?? ''),
     cni: {
-      binaries: probeSection(get('cnibin'), '/opt/cni/bin', parseCniBinaries),
-      configs: probeSection(get('cninet'), '/etc/cni/net.d', parseCniConfigs),
-      subnetEnv: probeSection(get('subnetenv'), '/run/flannel/subnet.env', parseKeyValues),
+      binDir: profile.cni.binDir,
+      confDir: profile.cni.confDir,
+      binaries: cniFolder(get('cnibin'), profile.cni.binDir, parseCniBinaries),
+      configs,
+      subnetEnv: probeSection(get('subnetenv'), profile.flannelSubnetEnv, parseKeyValues),
     },
-    cgroupDrivers: parseCgroupDrivers(get('cgroups')?.output ?? ''),
+    cgroupDrivers: parseCgroupDrivers(get('cgroups')?.output ?? '', profile),
+    profile: { name: profile.name, cni: detectCni(cniTypes), why: chosen.why },
     raw,
   };
 }
 
 /** Runs the collector once on a host and parses its output. Transport failures propagate as TransportError. */
-export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean }): Promise<NodeFacts> {
+export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean; profile?: string }): Promise<NodeFacts> {
   const result = await transport.exec(nodeCollectorScript({ kubeletLog: options.kubeletLog === true }), options);
   if (!result.stdout.includes('@@kc:meta')) {
     const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
     throw new TransportError('exec', `the node collector did not run (exit ${result.code ?? 'none'}): ${said || 'no output'}`);
   }
-  return parseNodeFacts(result.stdout, result.timing);
+  return parseNodeFacts(result.stdout, result.timing, options.profile ? { profile: options.profile } : {});
 }

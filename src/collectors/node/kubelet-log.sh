@@ -1,7 +1,13 @@
-# doctor only: the kubelet's recent log lines (journald when present, else its log file).
+# doctor only: the kubelet's recent log lines (journald when present, else its log file). k3s keeps the
+# kubelet's lines in the k3s (server) or k3s-agent unit's journal.
 kubeletlog() {
-  if [ -d /run/systemd/system ] && command -v journalctl >/dev/null 2>&1; then journalctl -u kubelet -n 200 --no-pager -o cat 2>&1; return 0; fi
-  for f in /var/log/kubelet.log /var/log/kubelet/kubelet.log /var/log/kubernetes/kubelet.log; do [ -r "$f" ] && { tail -n 200 "$f"; return 0; }; done
-  echo "no kubelet log: not systemd and no /var/log/kubelet.log"; return 1
+  if [ -d /run/systemd/system ] && command -v journalctl >/dev/null 2>&1; then
+    for u in $KC_KUBELET_UNITS; do
+      [ "$(systemctl is-active "$u" 2>/dev/null)" = active ] || [ "$(systemctl is-enabled "$u" 2>/dev/null)" = enabled ] || continue
+      echo "unit $u"; journalctl -u "$u" -n 200 --no-pager -o cat 2>&1; return 0
+    done
+  fi
+  for f in $KC_KUBELET_LOGS; do [ -r "$f" ] && { echo "file $f"; tail -n 200 "$f"; return 0; }; done
+  echo "no kubelet log: not systemd and none of $KC_KUBELET_LOGS"; return 1
 }
 sec kubeletlog kubeletlog

@@ -1,3 +1,4 @@
+import type { InstallProfile } from '../../profiles/profiles.js';
 import { parseKeyValues } from './sections.js';
 
 export interface Meta {
@@ -56,6 +57,16 @@ export function parseProcesses(text: string): { pid: number; comm: string }[] {
     .map((line) => /^(\d+) (.+)$/.exec(line.trim()))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ pid: Number(m[1]), comm: m[2] }));
+}
+
+/** `UNIT FILE yes|no` lines: each unit's file (`-` when none) and whether it is enabled at boot. */
+export function parseUnits(text: string): Record<string, { file?: string; enabled: boolean }> {
+  const out: Record<string, { file?: string; enabled: boolean }> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+) (yes|no)$/.exec(line.trim());
+    if (m) out[m[1]] = { ...(m[2] !== '-' ? { file: m[2] } : {}), enabled: m[3] === 'yes' };
+  }
+  return out;
 }
 
 /**
@@ -131,11 +142,19 @@ export function parseSelinux(text: string): 'enforcing' | 'permissive' | 'disabl
   return m[1] === '1' ? 'enforcing' : 'permissive';
 }
 
-/** grep -H output of the kubelet config's cgroupDriver and containerd's SystemdCgroup. */
-export function parseCgroupDrivers(text: string): { kubelet?: string; containerd?: string } {
+/**
+ * `grep -H` lines of the kubelet's and containerd's configs: the cgroup driver each uses. Only the files
+ * of the host's profile count (the kubelet's config and containerd's, where that install keeps them).
+ */
+export function parseCgroupDrivers(text: string, profile?: Pick<InstallProfile, 'kubeletConfig' | 'runtime'>): { kubelet?: string; containerd?: string } {
   const out: { kubelet?: string; containerd?: string } = {};
+  const kubeletFiles = profile ? (profile.kubeletConfig ? [profile.kubeletConfig] : []) : ['/var/lib/kubelet/config.yaml'];
+  const runtimeFiles = profile ? profile.runtime.configs : ['/etc/containerd/config.toml'];
   for (const raw of text.split('\n')) {
-    const line = raw.trim().replace(/^\/var\/lib\/kubelet\/config\.yaml:/, 'kubelet ').replace(/^\/etc\/containerd\/config\.toml:/, 'containerd ');
+    const colon = raw.indexOf(':');
+    const file = raw.slice(0, colon);
+    const rest = raw.slice(colon + 1);
+    const line = kubeletFiles.includes(file) ? `kubelet ${rest.trim()}` : runtimeFiles.includes(file) ? `containerd ${rest.trim()}` : raw.trim();
     const kubelet = /^kubelet cgroupDriver:\s*"?(\w+)"?/.exec(line);
     if (kubelet) out.kubelet = kubelet[1];
     const containerd = /^containerd\s+SystemdCgroup\s*=\s*(\w+)/.exec(line);
