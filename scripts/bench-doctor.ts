@@ -13,9 +13,9 @@ const ROOT = packageRoot();
 const N = Number(process.env.BENCH_HOSTS ?? 50);
 /** Each host gets one fault in turn: [the cause doctor must name, the fault made on the host]. */
 const FAULTS: [string, HostFault | null][] = [
-  ['kubelet-down', 'kubelet-down'], ['runtime-down', 'runtime-down'], ['swap-enabled', 'swap-on'], ['cni-plugin-missing', 'flannel-missing'],
-  ['cni-config-missing', 'no-cni-config'], ['flannel-subnet-missing', 'no-subnet-env'], ['cni0-ip-conflict', 'stale-cni0'],
-  ['certificate-expired', 'expired-kubelet-cert'], ['healthy', null],
+  ['kubelet-down', 'kubelet-down'], ['runtime-down', 'runtime-down'], ['swap-enabled', 'swap-enabled'], ['cni-plugin-missing', 'cni-plugin-missing'],
+  ['cni-config-missing', 'cni-config-missing'], ['flannel-subnet-missing', 'flannel-subnet-missing'], ['cni0-ip-conflict', 'cni0-ip-conflict'],
+  ['certificate-expired', 'certificate-expired:kubelet'], ['healthy', null],
 ];
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@
 //   node dist/scripts/testhosts.js up 5      # create 5 hosts, print an inventory
 //   node dist/scripts/testhosts.js down      # remove them
 import { randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { $ } from 'zx';
 import { assetPath } from '../src/core/assets.js';
@@ -388,21 +388,148 @@ export async function addVxlan(h: TestHost, cidr: string): Promise<void> {
   await sh`ip -n ${h.netns} link set flannel.1 up`;
 }
 
-/** A host as a working flannel node leaves it: plugins, conflist, subnet.env, cni0 and flannel.1. */
-export async function makeFlannelNode(h: TestHost, subnet: string): Promise<void> {
-  setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', readFileSync(join(CERTS, 'kubelet-client-valid.pem'), 'utf8'));
-  setFile(h, 'opt-cni-bin/flannel', '#!/bin/sh\nexit 0\n', 0o755);
-  setFile(h, 'etc-cni-net.d/10-flannel.conflist', JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }, null, 2));
+const certCache = new Map<string, string>();
+
+/**
+ * A certificate (and its key, in one PEM, as the kubelet keeps its client certificate) valid from now for
+ * `days`, made with openssl and reused within the process: fixtures with fixed dates would expire.
+ */
+export async function freshCertificate(cn: string, days = 365): Promise<string> {
+  const key = `${cn}/${days}`;
+  const cached = certCache.get(key);
+  if (cached) return cached;
+  const dir = join(FLEET_DIR, '..', `kubecheck-certs-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, cn.replace(/[^a-z0-9]+/gi, '_'));
+  await sh`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ${`${base}.key`} -out ${`${base}.crt`} -days ${String(days)} -subj ${`/CN=${cn}`}`;
+  const pem = readFileSync(`${base}.crt`, 'utf8') + readFileSync(`${base}.key`, 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  certCache.set(key, pem);
+  return pem;
+}
+
+const FLANNEL_CONFLIST = JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }, null, 2);
+
+/** flanneld's subnet.env, cni0 and flannel.1 for a node given `subnet` (10.244.N.1) of `network`. */
+async function flannelState(h: TestHost, subnet: string, network = '10.244.0.0/16'): Promise<void> {
   const [a, b, c] = subnet.split('.');
-  setFile(h, 'run-flannel/subnet.env', `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${subnet}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`);
+  setFile(h, 'run-flannel/subnet.env', `FLANNEL_NETWORK=${network}\nFLANNEL_SUBNET=${subnet}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`);
   await addBridge(h, 'cni0', `${subnet}/24`);
   await addVxlan(h, `${a}.${b}.${c}.0/32`);
 }
 
-/** The host faults doctor and the CNI checks know, each made by changing the host's real state. */
+/** A host as a working flannel node leaves it: plugins, conflist, subnet.env, cni0 and flannel.1. */
+export async function makeFlannelNode(h: TestHost, subnet: string): Promise<void> {
+  setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', await freshCertificate(`system:node:${h.name}`));
+  setFile(h, 'opt-cni-bin/flannel', '#!/bin/sh\nexit 0\n', 0o755);
+  setFile(h, 'etc-cni-net.d/10-flannel.conflist', FLANNEL_CONFLIST);
+  await flannelState(h, subnet);
+}
+
+/** The host folders a binary-install or k3s layout needs on top of the base ones (pass to createHosts). */
+export const PROFILE_MOUNTS: Record<string, string> = {
+  'etc-systemd-system': '/etc/systemd/system',
+  'etc-containerd': '/etc/containerd',
+  'etc-etcd': '/etc/etcd',
+  'var-lib-rancher': '/var/lib/rancher',
+  'etc-rancher': '/etc/rancher',
+};
+
+/** A systemd unit file and its multi-user.target.wants link (enabled at boot), as the install guides write them. */
+function unit(h: TestHost, name: string, execStart: string, enabled = true): void {
+  setFile(h, `etc-systemd-system/${name}.service`, `[Unit]\nDescription=${name}\nAfter=network.target\n\n[Service]\nExecStart=${execStart}\nRestart=always\nRestartSec=5\n\n[Install]\nWantedBy=multi-user.target\n`);
+  const wants = join(h.dir, 'etc-systemd-system', 'multi-user.target.wants');
+  mkdirSync(wants, { recursive: true });
+  rmSync(join(wants, `${name}.service`), { force: true });
+  if (enabled) symlinkSync(`/etc/systemd/system/${name}.service`, join(wants, `${name}.service`));
+}
+
+/**
+ * A host laid out as the HA binary install of the install guides: certificates in /etc/kubernetes/cert and
+ * /etc/etcd/cert, kubeconfigs beside them, every component a systemd unit (control plane on `control-plane`
+ * hosts; kubelet, kube-proxy, flanneld and containerd everywhere) and running under its own name on its
+ * ports, flannel's files and links. Needs PROFILE_MOUNTS.
+ */
+export async function makeBinaryNode(h: TestHost, role: 'control-plane' | 'worker', subnet: string): Promise<void> {
+  const bin = join(dirname(h.dir), 'bin');
+  const cert = (cn: string) => freshCertificate(cn);
+  setFile(h, 'etc-kubernetes/cert/ca.pem', await cert('kubernetes-ca'));
+  setFile(h, 'etc-kubernetes/cert/kube-proxy.pem', await cert('system:kube-proxy'));
+  setFile(h, 'etc-kubernetes/cert/kubelet-client-current.pem', await cert(`system:node:${h.name}`));
+  setFile(h, 'etc-kubernetes/kubelet-config.yaml', 'kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\ncgroupDriver: systemd\n');
+  setFile(h, 'etc-kubernetes/kubelet.kubeconfig', 'apiVersion: v1\nkind: Config\n');
+  setFile(h, 'etc-kubernetes/kube-proxy.kubeconfig', 'apiVersion: v1\nkind: Config\n');
+  setFile(h, 'etc-containerd/config.toml', '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n');
+  for (const u of ['containerd', 'kubelet', 'kube-proxy', 'flanneld']) unit(h, u, `/opt/k8s/bin/${u}`);
+  await listen(h, 'kubelet', 'TCP-LISTEN:10248,bind=127.0.0.1', join(bin, 'healthz-ok'));
+  await listen(h, 'kubelet', 'TCP-LISTEN:10250');
+  await listen(h, 'kube-proxy', 'TCP-LISTEN:10256');
+  // flanneld binds no port of its own (the kernel's vxlan socket holds 8472): it only has to run.
+  await listen(h, 'flanneld', 'UNIX-LISTEN:/run/flannel/kc-flanneld.sock,unlink-early');
+  if (role === 'control-plane') {
+    setFile(h, 'etc-kubernetes/cert/kubernetes.pem', await cert('kubernetes'));
+    setFile(h, 'etc-kubernetes/cert/kube-controller-manager.pem', await cert('system:kube-controller-manager'));
+    setFile(h, 'etc-kubernetes/cert/kube-scheduler.pem', await cert('system:kube-scheduler'));
+    setFile(h, 'etc-etcd/cert/etcd.pem', await cert('etcd'));
+    for (const u of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd']) unit(h, u, `/opt/k8s/bin/${u}`);
+    await listen(h, 'kube-apiserver', 'TCP-LISTEN:6443');
+    await listen(h, 'etcd', 'TCP-LISTEN:2379');
+    await listen(h, 'etcd', 'TCP-LISTEN:2380');
+    await listen(h, 'kube-controller-manager', 'TCP-LISTEN:10257');
+    await listen(h, 'kube-scheduler', 'TCP-LISTEN:10259');
+  }
+  setFile(h, 'opt-cni-bin/flannel', '#!/bin/sh\nexit 0\n', 0o755);
+  setFile(h, 'etc-cni-net.d/10-flannel.conflist', FLANNEL_CONFLIST);
+  await flannelState(h, subnet);
+}
+
+/**
+ * A host laid out as k3s lays one out: the k3s server (or agent) process on its ports, its embedded
+ * containerd's socket, its data under /var/lib/rancher/k3s (CNI plugins as links to its `cni` binary, CNI
+ * config, certificates), /etc/rancher/k3s, its unit, and the flannel state its embedded flannel leaves.
+ * Needs PROFILE_MOUNTS.
+ */
+export async function makeK3sNode(h: TestHost, role: 'server' | 'agent', subnet: string): Promise<void> {
+  const bin = join(dirname(h.dir), 'bin');
+  const name = role === 'server' ? 'k3s-server' : 'k3s-agent';
+  const data = 'var-lib-rancher/k3s/data/8a2b1c';
+  setFile(h, `${data}/bin/cni`, '#!/bin/sh\nexit 0\n', 0o755);
+  for (const p of ['flannel', 'bridge', 'host-local', 'loopback', 'portmap']) symlinkSync('cni', join(h.dir, data, 'bin', p));
+  symlinkSync('/var/lib/rancher/k3s/data/8a2b1c', join(h.dir, 'var-lib-rancher/k3s/data/current'));
+  setFile(h, 'var-lib-rancher/k3s/agent/etc/cni/net.d/10-flannel.conflist', FLANNEL_CONFLIST);
+  setFile(h, 'var-lib-rancher/k3s/agent/etc/containerd/config.toml', '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = false\n');
+  setFile(h, 'var-lib-rancher/k3s/agent/client-kubelet.crt', await freshCertificate(`system:node:${h.name}`));
+  setFile(h, 'var-lib-rancher/k3s/agent/serving-kubelet.crt', await freshCertificate(h.name));
+  setFile(h, 'etc-rancher/k3s/registries.yaml', 'mirrors: {}\n');
+  if (role === 'server') {
+    setFile(h, 'var-lib-rancher/k3s/server/tls/server-ca.crt', await freshCertificate('k3s-server-ca'));
+    setFile(h, 'var-lib-rancher/k3s/server/tls/serving-kube-apiserver.crt', await freshCertificate('kube-apiserver'));
+    setFile(h, 'etc-rancher/k3s/k3s.yaml', 'apiVersion: v1\nkind: Config\n');
+  }
+  unit(h, role === 'server' ? 'k3s' : 'k3s-agent', `/usr/local/bin/k3s ${role}`);
+  copyFileSync(join(bin, 'containerd'), join(bin, name));
+  chmodSync(join(bin, name), 0o755);
+  // k3s runs its own containerd, on its own socket (the host's stand-in on /run/containerd goes).
+  await stopProgram(h, 'containerd');
+  await onHost(h, 'rm -f /run/containerd/containerd.sock; mkdir -p /run/k3s/containerd');
+  await listen(h, 'containerd', 'UNIX-LISTEN:/run/k3s/containerd/containerd.sock,unlink-early');
+  await listen(h, name, 'TCP-LISTEN:10248,bind=127.0.0.1', join(bin, 'healthz-ok'));
+  await listen(h, name, 'TCP-LISTEN:10250');
+  if (role === 'server') await listen(h, name, 'TCP-LISTEN:6443');
+  // k3s's default cluster CIDR.
+  await flannelState(h, subnet, '10.42.0.0/16');
+}
+
+/**
+ * The host faults doctor and the CNI checks know, each made by changing the host's real state, named after
+ * the doctor cause each leads to (`CAUSE` or `CAUSE:variant`).
+ */
 export type HostFault =
-  | 'kubelet-down' | 'runtime-down' | 'swap-on' | 'flannel-missing' | 'flannel-not-executable' | 'no-cni-config'
-  | 'no-subnet-env' | 'stale-cni0' | 'expired-apiserver-cert' | 'expired-kubelet-cert';
+  | 'kubelet-down' | 'runtime-down' | 'swap-enabled' | 'cni-plugin-missing' | 'cni-plugin-missing:not-executable' | 'cni-config-missing'
+  | 'flannel-subnet-missing' | 'cni0-ip-conflict' | 'certificate-expired:apiserver' | 'certificate-expired:kubelet';
+
+/** The doctor cause a fault leads to. */
+export const causeOf = (fault: HostFault) => fault.split(':')[0];
 
 const CERTS = assetPath('fixtures/certs');
 
@@ -411,17 +538,17 @@ export async function injectFault(h: TestHost, fault: HostFault): Promise<void> 
   switch (fault) {
     case 'kubelet-down': return stopProgram(h, 'kubelet');
     case 'runtime-down': return stopProgram(h, 'containerd');
-    case 'swap-on': return setSwaps(h, [{ device: '/swapfile', sizeKiB: 2097152 }]);
-    case 'flannel-missing': return rmSync(join(h.dir, 'opt-cni-bin', 'flannel'), { force: true });
-    case 'flannel-not-executable': return chmodSync(join(h.dir, 'opt-cni-bin', 'flannel'), 0o644);
-    case 'no-cni-config': return rmSync(join(h.dir, 'etc-cni-net.d', '10-flannel.conflist'), { force: true });
-    case 'no-subnet-env': return rmSync(join(h.dir, 'run-flannel', 'subnet.env'), { force: true });
-    case 'stale-cni0':
+    case 'swap-enabled': return setSwaps(h, [{ device: '/swapfile', sizeKiB: 2097152 }]);
+    case 'cni-plugin-missing': return rmSync(join(h.dir, 'opt-cni-bin', 'flannel'), { force: true });
+    case 'cni-plugin-missing:not-executable': return chmodSync(join(h.dir, 'opt-cni-bin', 'flannel'), 0o644);
+    case 'cni-config-missing': return rmSync(join(h.dir, 'etc-cni-net.d', '10-flannel.conflist'), { force: true });
+    case 'flannel-subnet-missing': return rmSync(join(h.dir, 'run-flannel', 'subnet.env'), { force: true });
+    case 'cni0-ip-conflict':
       // Re-joined with a new subnet: cni0 keeps an address of the old one.
       await sh`ip -n ${h.netns} link delete cni0`;
       return addBridge(h, 'cni0', `10.244.${200 + (h.index % 50)}.1/24`);
-    case 'expired-apiserver-cert': return setFile(h, 'etc-kubernetes/pki/apiserver.crt', readFileSync(join(CERTS, 'apiserver-expired.crt'), 'utf8'));
-    case 'expired-kubelet-cert': return setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', readFileSync(join(CERTS, 'kubelet-client-expired.pem'), 'utf8'));
+    case 'certificate-expired:apiserver': return setFile(h, 'etc-kubernetes/pki/apiserver.crt', readFileSync(join(CERTS, 'apiserver-expired.crt'), 'utf8'));
+    case 'certificate-expired:kubelet': return setFile(h, 'var-lib-kubelet/pki/kubelet-client-current.pem', readFileSync(join(CERTS, 'kubelet-client-expired.pem'), 'utf8'));
   }
 }
 

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseNodeFacts } from '../src/collectors/node/index.js';
 import type { NodeFacts } from '../src/core/facts.js';
@@ -31,4 +33,33 @@ export function withSections(text: string, replace: Record<string, [string, numb
     out = re.test(out) ? out.replace(re, section) : out + section;
   }
   return out;
+}
+
+const BIN = join(ROOT, 'bin/kubecheck.js');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (bin/kubecheck.js) as users do: no colours, as in CI, with a bounded time. */
+export function kubecheck(...args: string[]): Promise<CliRun> {
+  return kubecheckWith({}, ...args);
+}
+
+/** The same, with extra environment or another time bound. */
+export async function kubecheckWith(options: { env?: Record<string, string>; timeoutMs?: number }, ...args: string[]): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', CI: 'true', ...(options.env ?? {}) },
+      timeout: options.timeoutMs ?? 180_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err: unknown) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }

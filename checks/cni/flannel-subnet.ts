@@ -47,7 +47,7 @@ export const flannelSubnet: NodeCheck = {
       return pass(`FLANNEL_SUBNET ${v.FLANNEL_SUBNET} is the node's podCIDR`, { evidence });
     }
     if (network && !cidrContains(network, subnet)) {
-      return fail(`FLANNEL_SUBNET ${v.FLANNEL_SUBNET} is outside FLANNEL_NETWORK ${v.FLANNEL_NETWORK}`, { evidence, code: 'outside-network' });
+      return fail(`FLANNEL_SUBNET ${v.FLANNEL_SUBNET} is outside FLANNEL_NETWORK ${v.FLANNEL_NETWORK}`, { evidence, code: 'outside-network', remediation: `${restartFlannel(facts, ctx.host)}   # flanneld rewrites subnet.env when it starts` });
     }
     return pass(`FLANNEL_SUBNET ${v.FLANNEL_SUBNET} inside FLANNEL_NETWORK ${v.FLANNEL_NETWORK ?? '?'}`, { evidence });
   },

@@ -1,6 +1,7 @@
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, warn } from '../../src/core/findings.js';
 import { restartCommand } from './restart.js';
+import { PROFILES, profileNamed } from '../../src/profiles/profiles.js';
 
 export const runtime: NodeCheck = {
   kind: 'node',
@@ -19,7 +20,9 @@ export const runtime: NodeCheck = {
   remediation: 'apt-get install -y containerd && containerd config default > /etc/containerd/config.toml && systemctl enable --now containerd',
   run(facts) {
     const evidence = { crisock: facts.raw.crisock ?? '', processes: facts.processes.map((p) => `${p.pid} ${p.comm}`).join('\n') };
-    const sockets = facts.runtimeSockets;
+    // Only the sockets where this install's kubelet looks (k3s uses its own containerd's).
+    const profile = profileNamed(facts.profile.name) ?? PROFILES.kubeadm;
+    const sockets = facts.runtimeSockets.filter((s) => profile.runtime.sockets.includes(s.path));
     if (sockets.length === 0) {
       const installed = facts.runtimesInstalled;
       if (installed.length) {

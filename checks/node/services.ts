@@ -34,10 +34,12 @@ export const services: NodeCheck = {
         return `${s.unit}: ${systemd ? `systemctl is-active: ${facts.services[s.unit] ?? 'unknown'}` : proc ? `process ${proc.comm} (pid ${proc.pid})` : 'no process'}; unit file ${u?.file ?? 'none'}${u?.enabled ? ', enabled' : ''}`;
       }).join('\n'),
     };
+    // A service that holds ports (the control plane, k3s) is judged running by node.ports: only its boot setting here.
+    const byPorts = (s: (typeof wanted)[number]) => profile.ports.some((c) => c.owners.some((o) => s.process.includes(o)));
     const problems = wanted.flatMap((s) => {
       const running = systemd ? facts.services[s.unit] === 'active' : facts.processes.some((p) => s.process.includes(p.comm));
       const unit = facts.units[s.unit];
-      if (!running) {
+      if (!running && !byPorts(s)) {
         const journal = systemd ? `journalctl -u ${s.unit} -n 50 --no-pager` : `the log of ${s.unit}`;
         return [fail(`${s.unit} is not running${unit?.file ? '' : ' (and has no unit file)'}`, { evidence, remediation: `${restartCommand(facts, s.unit)}   # if it stops again: ${journal}`, code: 'not-running' })];
       }

@@ -101,7 +101,7 @@ const BINARY: InstallProfile = {
   ],
   kubeletLog: { units: ['kubelet'], files: ['/var/log/kubernetes/kubelet.log', '/var/log/kubelet.log'] },
   kubeletProcess: ['kubelet'],
-  ports: [...standardPorts(), { component: 'kube-proxy', owners: ['kube-proxy'], roles: [...ALL], ports: [{ from: 10256, to: 10256 }] }],
+  ports: standardPorts(),
   cluster: { kubeProxy: 'host-service', flannel: 'host-service', staticPods: false },
   markers: ['/etc/kubernetes/cert', '/etc/etcd/cert', '/etc/systemd/system/kube-apiserver.service', '/etc/systemd/system/kube-proxy.service', '/etc/systemd/system/flanneld.service'],
 };

@@ -7,25 +7,13 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, kubecheckWith } from '../helpers.js';
 
 const BIN = join(ROOT, 'bin/kubecheck.js');
 const dir = mkdtempSync(join(tmpdir(), 'kubecheck-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function kubecheck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err: unknown) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const kubecheck = (...args: string[]) => kubecheckWith({ timeoutMs: 60_000 }, ...args);
 
 const validateReport = (() => {
   const ajv = new Ajv({ allErrors: true });

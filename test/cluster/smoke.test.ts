@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KWOK_ANNOTATION, createNodes, createToken, deleteToken, installSystem, until } from '../../scripts/cluster-fixtures.js';
+import { KWOK_ANNOTATION, createNodes, createToken, daemonSet, deleteToken, installSystem, until } from '../../scripts/cluster-fixtures.js';
 import { restartComponent, stopComponent } from '../../scripts/controlplane.js';
 import { KubeApi } from '../../src/k8s/api.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
@@ -96,6 +96,23 @@ describe('flannel on the cluster', () => {
     }
     await until('flannel to be ready again', 60_000, async () => (await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cni.flannel-daemonset', '-q')).code === 0);
   }, 120_000);
+
+  it('on a cluster that runs calico, not flannel, the flannel check is skipped with the reason, not failed', async () => {
+    await api.send('DELETE', '/apis/apps/v1/namespaces/kube-flannel/daemonsets/kube-flannel-ds', { propagationPolicy: 'Background' });
+    await api.send('POST', '/apis/apps/v1/namespaces/kube-system/daemonsets', daemonSet('kube-system', 'calico-node', { 'k8s-app': 'calico-node' }, 'docker.io/calico/node:v3.29.0'));
+    try {
+      const out = await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cni.*', '-o', 'json');
+      const run = JSON.parse(out.stdout) as RunResult;
+      expect(run.results.map((r) => [r.check, r.status, r.code])).toEqual([['cni.flannel-daemonset', 'skip', 'cni.flannel-daemonset/not-flannel']]);
+      expect(run.results[0].message).toBe('not flannel: this cluster runs calico; these checks do not apply');
+      expect(run.targets?.find((t) => t.kind === 'cluster')).toMatchObject({ profile: 'kubeadm', cni: 'calico' });
+      expect(out.code).toBe(0);
+    } finally {
+      await api.send('DELETE', '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node', { propagationPolicy: 'Background' });
+      await installSystem(api);
+      await until('flannel to be ready again', 90_000, async () => (await kubecheck('smoke', '--kubeconfig', kubeconfig, '--only', 'cni.flannel-daemonset', '-q')).code === 0);
+    }
+  }, 180_000);
 });
 
 describe('bootstrap tokens', () => {

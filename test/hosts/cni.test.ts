@@ -22,10 +22,10 @@ beforeAll(async () => {
   fleet = await createFleet(6);
   // h1 healthy; h2 flannel binary missing; h3 not executable; h4 no conflist; h5 no subnet.env; h6 stale cni0.
   for (const h of fleet.hosts) await makeFlannelNode(h, `10.244.${h.index}.1`);
-  await injectFault(H(2), 'flannel-missing');
-  await injectFault(H(3), 'flannel-not-executable');
-  await injectFault(H(4), 'no-cni-config');
-  await injectFault(H(5), 'no-subnet-env');
+  await injectFault(H(2), 'cni-plugin-missing');
+  await injectFault(H(3), 'cni-plugin-missing:not-executable');
+  await injectFault(H(4), 'cni-config-missing');
+  await injectFault(H(5), 'flannel-subnet-missing');
   // h6 was re-joined: flannel now gives it 10.244.3.0/24, but cni0 still has the old 10.244.9.1/24.
   execFileSync('ip', ['-n', H(6).netns, 'link', 'delete', 'cni0']);
   await addBridge(H(6), 'cni0', '10.244.9.1/24');

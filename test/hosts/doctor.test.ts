@@ -22,7 +22,7 @@ const EXPECTED: Record<string, string> = {
   h6: 'cni-config-missing', h7: 'flannel-subnet-missing', h8: 'cni0-ip-conflict', h9: 'certificate-expired', h10: 'certificate-expired', h11: 'healthy',
 };
 
-const FAULTS: (HostFault | null)[] = ['kubelet-down', 'runtime-down', 'swap-on', 'flannel-missing', 'flannel-not-executable', 'no-cni-config', 'no-subnet-env', 'stale-cni0', 'expired-apiserver-cert', 'expired-kubelet-cert', null];
+const FAULTS: (HostFault | null)[] = ['kubelet-down', 'runtime-down', 'swap-enabled', 'cni-plugin-missing', 'cni-plugin-missing:not-executable', 'cni-config-missing', 'flannel-subnet-missing', 'cni0-ip-conflict', 'certificate-expired:apiserver', 'certificate-expired:kubelet', null];
 
 beforeAll(async () => {
   fleet = await createFleet(11);

@@ -8,22 +8,13 @@ import {
   addNic, createFleet, destroyFleet, listen, setHostname, setProductUuid, setSwaps, setSysctl, type TestFleet, type TestHost,
 } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, kubecheckWith } from '../helpers.js';
 
 const BIN = join(ROOT, 'bin/kubecheck.js');
 let fleet: TestFleet;
 const H = (n: number): TestHost => fleet.hosts[n - 1];
 
-async function kubecheck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true', SSH_AUTH_SOCK: '' }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err: unknown) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const kubecheck = (...args: string[]) => kubecheckWith({ env: { SSH_AUTH_SOCK: '' }, timeoutMs: 120_000 }, ...args);
 
 /** status of every result as `check target status`, for one host. */
 const on = (run: RunResult, target: string) => run.results.filter((r) => r.target === target);
@@ -141,11 +132,18 @@ describe('fleet preflight over SSH on real test hosts', () => {
     expect(find(run, 'node.sysctl', 'h12')).toMatchObject({ status: 'fail', message: 'net.ipv4.ip_forward is 0, must be 1' });
   });
 
-  it('gives the host with a wrong key and the unreachable host error results for every check, with the reason', () => {
-    for (const r of on(run, 'h13')) expect(r).toMatchObject({ status: 'error', message: expect.stringContaining('authentication failed for root@10.213.0.22:22') });
-    for (const r of on(run, 'gone')) expect(r).toMatchObject({ status: 'error', message: expect.stringMatching(/host not reached: (cannot connect to|no SSH handshake with) root@10\.213\.0\.254:22/) });
-    expect(on(run, 'gone')).toHaveLength(on(run, 'h2').length);
-    expect(run.targets).toEqual({ total: 15, reached: 13 });
+  it('gives the host with a wrong key and the unreachable host one error each, with the reason, and skips their other checks', () => {
+    const [first, ...others] = on(run, 'h13');
+    expect(first).toMatchObject({ status: 'error', code: `${first.check}/unreached`, message: expect.stringContaining('authentication failed for root@10.213.0.22:22') });
+    for (const r of others) expect(r).toMatchObject({ status: 'skip', code: `${r.check}/unreached`, message: 'host not reached' });
+    const gone = on(run, 'gone');
+    expect(gone.filter((r) => r.status === 'error').map((r) => r.message)).toEqual([expect.stringMatching(/^host not reached: (cannot connect to|no SSH handshake with) root@10\.213\.0\.254:22/)]);
+    expect(gone.filter((r) => r.status === 'skip')).toHaveLength(on(run, 'h2').length - 1);
+    // The error is on the suite's first check; JUnit shows it as that host's one <error>.
+    expect(gone.find((r) => r.status === 'error')?.check).toBe(run.results[0].check);
+    expect(junit).toMatch(/<testsuite name="gone"[^>]*errors="1"/);
+    expect(run.targets?.filter((t) => !t.reached).map((t) => t.name)).toEqual(['gone', 'h13']);
+    expect(run.targets?.filter((t) => t.reached)).toHaveLength(13);
   });
 
   it('passes the healthy hosts, and the faulty hosts on every other check', () => {

@@ -6,22 +6,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, destroyFleet, setSwaps, setSysctl, type TestFleet, writeInventory } from '../../scripts/testhosts.js';
 import type { RunResult } from '../../src/core/types.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, kubecheckWith } from '../helpers.js';
 
 const BIN = join(ROOT, 'bin/kubecheck.js');
 let fleet: TestFleet;
 let inventory: string;
 
-async function kubecheck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err: unknown) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const kubecheck = (...args: string[]) => kubecheckWith({ timeoutMs: 60_000 }, ...args);
 
 const file = (name: string) => join(fleet.dir, name);
 
