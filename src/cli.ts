@@ -9,11 +9,12 @@ import * as cleanup from './cli/commands/cleanup.js';
 import * as diff from './cli/commands/diff.js';
 import * as doctor from './cli/commands/doctor.js';
 import * as fix from './cli/commands/fix.js';
+import * as inventory from './cli/commands/inventory.js';
 import * as preflight from './cli/commands/preflight.js';
 import * as run from './cli/commands/run.js';
 import * as smoke from './cli/commands/smoke.js';
 
-const COMMANDS = [preflight, smoke, run, diff, doctor, cleanup, fix, catalogue];
+const COMMANDS = [preflight, smoke, run, diff, doctor, cleanup, fix, inventory, catalogue];
 
 export function buildProgram(signal: AbortSignal, setCode: (code: number) => void): Command {
   const program = new Command('kubecheck')
@@ -29,6 +30,7 @@ Examples:
   kubecheck preflight --local --phase post          after install: ports held by the right components
   kubecheck preflight -i hosts.yaml --junit out.xml every host over SSH (kubespray/Ansible inventories too)
   kubecheck preflight --hosts root@10.0.0.1,root@10.0.0.2 --role worker
+  kubecheck inventory -i inventory/mycluster/       where each host's SSH goes, and which file said so
   kubecheck run suites/preflight-worker.yaml --local --only 'node.*' --junit report.xml
   kubecheck smoke --kubeconfig ~/.kube/config --junit smoke.xml
   kubecheck smoke --workloads --image-registry registry.local:5000   … plus canary, ConfigMap, Secret scenarios

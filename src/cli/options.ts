@@ -21,6 +21,9 @@ export interface HostOptions {
   knownHosts?: string;
   askPass?: boolean;
   connectTimeout?: number;
+  sshConfig?: string;
+  vaultPasswordFile?: string;
+  inventoryTimeout?: number;
   role?: Role;
   phase?: Phase;
   only?: string[];
@@ -82,18 +85,25 @@ export function addClusterOptions(cmd: Command): Command {
     });
 }
 
-export function addHostOptions(cmd: Command): Command {
+/** How hosts are found and reached: the options `kubecheck inventory` shares with the commands that connect. */
+export function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .option('--local', 'check this machine')
-    .option('-i, --inventory <file>', 'hosts to check over SSH: kubecheck, Ansible YAML or INI inventory (kubespray groups → roles)')
-    .option('--hosts <list>', 'hosts to check over SSH: user@addr[:port],… (names are the addresses)')
-    .option('--limit <names>', 'only these hosts: names, addresses, roles or globs, comma-separated', list)
-    .option('--user <user>', 'SSH user for --hosts entries without one (default root)')
+    .option('-i, --inventory <path>', 'hosts to check over SSH: a kubecheck or Ansible inventory (YAML, INI, a directory, an executable; group_vars, host_vars and ansible.cfg as Ansible reads them)')
+    .option('--hosts <list>', 'hosts to check over SSH: [user@]host[:port],… resolved through ssh_config (names are as given)')
+    .option('--limit <names>', 'only these hosts: names, addresses, roles, groups or globs, comma-separated', list)
+    .option('--user <user>', 'SSH user for hosts whose inventory names none (over ssh_config; default root, or the local user for Ansible)')
     .option('--identity-file <file>', 'private key for hosts whose inventory names none (like ssh -i)')
-    .addOption(new Option('--host-key-policy <policy>', 'override the inventory: strict (default), accept-new or off').choices(['strict', 'accept-new', 'off']))
-    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .addOption(new Option('--host-key-policy <policy>', 'override the inventory and ssh_config: strict (default), accept-new or off').choices(['strict', 'accept-new', 'off']))
+    .option('--known-hosts <file>', 'known_hosts file (default: ssh_config UserKnownHostsFile, ~/.ssh/known_hosts)')
+    .option('--connect-timeout <seconds>', 'SSH connect timeout (over the inventory\'s and ssh_config\'s; default 10)', positiveInt('--connect-timeout'))
+    .option('--ssh-config <file>', 'read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)')
+    .option('--vault-password-file <file>', 'decrypt Ansible Vault values with this password file (or executable); never prompted')
+    .option('--inventory-timeout <seconds>', 'time an executable inventory has to print its hosts (default 30)', positiveInt('--inventory-timeout'));
+}
+
+export function addHostOptions(cmd: Command): Command {
+  return addInventoryOptions(cmd.option('--local', 'check this machine'))
     .option('--ask-pass', 'prompt once for an SSH password (or set KUBECHECK_SSH_PASSWORD)')
-    .option('--connect-timeout <seconds>', 'SSH connect timeout (default 10)', positiveInt('--connect-timeout'))
     .addOption(new Option('--role <role>', 'judge the hosts as this role').choices(['control-plane', 'worker', 'etcd']))
     .addOption(new Option('--phase <phase>', 'pre-install (ports must be free) or post-install (ports held by their components)').choices(['pre', 'post']))
     .option('--concurrency <n>', `hosts checked at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'))

@@ -1,32 +1,85 @@
-// Inventories: kubecheck's native YAML, Ansible YAML and INI (kubespray groups → roles), and --hosts.
-// Validated once, at the edge: every problem with file and line; unknown keys are warnings.
+// Inventories: kubecheck's native YAML, Ansible inventories (files, directories, executables, with
+// group_vars/host_vars, ansible.cfg and Vault) and --hosts. Each host's connection is resolved as ssh
+// resolves it (resolve.ts), every value with where it came from. Validated once, at the edge: every
+// problem with file and line; unknown keys are warnings.
 import { userInfo } from 'node:os';
 import { Ajv } from 'ajv';
 import picomatch from 'picomatch';
-import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
 import type { Role } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems, type LoadedYaml } from '../core/yaml-doc.js';
-import { parseEndpoint, type HostKeyPolicy } from '../transports/ssh.js';
+import { type HostKeyPolicy, parseEndpoint } from '../transports/ssh.js';
+import { isAnsibleOnlySource, loadAnsibleInventory, type AnsibleHost } from './ansible.js';
+import { ansibleBoolean, loadAnsibleConfig, SETTINGS, settingOf, type AnsibleConfig } from './ansible-config.js';
+import { cliOptions, type Connection, resolveConnection, SshConfigs, sshArgsOptions, type SshOption, type SshRequest } from './resolve.js';
+import { displayPath, expandTilde, type Sourced } from './sourced.js';
+import { decryptVault, isVaulted, readVaultPassword } from './vault.js';
+
+export interface JumpHost {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  hostKeyPolicy: HostKeyPolicy;
+  knownHostsFiles: string[];
+}
+
+/** The fields of a host whose source `kubecheck inventory` shows. */
+export type HostField = 'host' | 'port' | 'user' | 'identityFiles' | 'identitiesOnly' | 'hostKeyPolicy' | 'knownHostsFiles' | 'proxyJump' | 'connectTimeout' | 'become' | 'roles';
 
 export interface InventoryHost {
   name: string;
+  /** The address connected to (after ssh_config HostName). */
   host: string;
   port: number;
   user: string;
   roles: Role[];
-  identityFile?: string;
+  /** Keys offered in turn, tokens expanded. */
+  identityFiles: string[];
+  identitiesOnly: boolean;
   hostKeyPolicy: HostKeyPolicy;
-  knownHostsFile?: string;
+  knownHostsFiles: string[];
+  /** The ProxyJump as written, and the hops it resolves to (nearest first). */
   proxyJump?: string;
+  jumps: JumpHost[];
+  /** Seconds, when the inventory or ssh_config sets one (else the run's --connect-timeout). */
+  connectTimeout?: number;
   become?: boolean;
+  /** `local` for Ansible's `ansible_connection: local`. */
+  via: 'ssh' | 'local';
+  groups: string[];
+  /** Where each value came from: `hosts.yaml:4 (ansible_host)`, `~/.ssh/config:3`, `--user`, `default`. */
+  sources: Partial<Record<HostField, string>>;
+  /** What kubecheck did not follow for this host, said once here. */
+  warnings: string[];
+  /** An Ansible host's variables after Ansible's precedence (as `ansible-inventory --list` shows them). */
+  vars?: Record<string, unknown>;
 }
 
 export interface Inventory {
   file: string;
-  format: 'native' | 'ansible-yaml' | 'ansible-ini' | 'hosts';
+  format: 'native' | 'ansible' | 'hosts';
   hosts: InventoryHost[];
   warnings: InputProblem[];
+  /** The files read: inventories, group_vars/host_vars, ansible.cfg. */
+  files: string[];
+  sshConfigFiles: string[];
+}
+
+export interface LoadOptions {
+  /** One ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F). */
+  sshConfig?: string;
+  vaultPasswordFile?: string;
+  /** Bound for an executable inventory (default 30 s). */
+  inventoryTimeoutMs?: number;
+  user?: string;
+  identityFile?: string;
+  hostKeyPolicy?: HostKeyPolicy;
+  knownHosts?: string;
+  connectTimeout?: number;
+  role?: Role;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** kubespray's groups (and the common older names) mapped to kubecheck roles. */
@@ -72,34 +125,82 @@ const NATIVE_SCHEMA = {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateNative = ajv.compile(JSON.parse(JSON.stringify(NATIVE_SCHEMA)) as object);
 
-type Fields = Partial<Omit<InventoryHost, 'roles'>> & { roles?: Role[] };
+const POLICY_OPTION = { strict: 'yes', 'accept-new': 'accept-new', off: 'no' } as const;
 
-function finish(name: string, fields: Fields, defaultUser: string): InventoryHost {
+interface HostExtras {
+  roles: Sourced<Role[]>;
+  become?: Sourced<boolean>;
+  via?: 'ssh' | 'local';
+  groups?: string[];
+  warnings?: string[];
+  vars?: Record<string, unknown>;
+}
+
+/** A resolved connection as an inventory host, each field with its source. */
+function hostOf(name: string, c: Connection, extras: HostExtras): InventoryHost {
+  const jump = (j: Connection): JumpHost => ({
+    host: j.address.value,
+    port: j.port.value,
+    user: j.user.value,
+    identityFiles: j.identityFiles.map((f) => f.value),
+    identitiesOnly: j.identitiesOnly.value,
+    hostKeyPolicy: j.hostKeyPolicy.value,
+    knownHostsFiles: j.knownHostsFiles.value,
+  });
+  const defaults = c.identityFiles.every((f) => f.from === 'default');
   return {
     name,
-    host: fields.host ?? name,
-    port: fields.port ?? 22,
-    user: fields.user ?? defaultUser,
-    roles: fields.roles ?? [],
-    hostKeyPolicy: fields.hostKeyPolicy ?? 'strict',
-    ...(fields.identityFile ? { identityFile: fields.identityFile } : {}),
-    ...(fields.knownHostsFile ? { knownHostsFile: fields.knownHostsFile } : {}),
-    ...(fields.proxyJump ? { proxyJump: fields.proxyJump } : {}),
-    ...(fields.become !== undefined ? { become: fields.become } : {}),
+    host: c.address.value,
+    port: c.port.value,
+    user: c.user.value,
+    roles: extras.roles.value,
+    identityFiles: c.identityFiles.map((f) => f.value),
+    identitiesOnly: c.identitiesOnly.value,
+    hostKeyPolicy: c.hostKeyPolicy.value,
+    knownHostsFiles: c.knownHostsFiles.value,
+    ...(c.proxyJump ? { proxyJump: c.proxyJump.value } : {}),
+    jumps: c.jumps.map(jump),
+    ...(c.connectTimeout ? { connectTimeout: c.connectTimeout.value } : {}),
+    ...(extras.become ? { become: extras.become.value } : {}),
+    via: extras.via ?? 'ssh',
+    groups: extras.groups ?? [],
+    sources: {
+      host: c.address.from,
+      port: c.port.from,
+      user: c.user.from,
+      identityFiles: defaults ? 'default' : [...new Set(c.identityFiles.filter((f) => f.from !== 'default').map((f) => f.from))].join(', '),
+      identitiesOnly: c.identitiesOnly.from,
+      hostKeyPolicy: c.hostKeyPolicy.from,
+      knownHostsFiles: c.knownHostsFiles.from,
+      ...(c.proxyJump ? { proxyJump: c.proxyJump.from } : {}),
+      ...(c.connectTimeout ? { connectTimeout: c.connectTimeout.from } : {}),
+      ...(extras.become ? { become: extras.become.from } : {}),
+      roles: extras.roles.from,
+    },
+    warnings: [...c.warnings, ...c.jumps.flatMap((j) => j.warnings), ...(extras.warnings ?? [])],
+    ...(extras.vars ? { vars: extras.vars } : {}),
   };
 }
 
-function duplicateNames(hosts: { name: string; where: { line?: number; column?: number } }[], file: string): InputProblem[] {
-  const seen = new Map<string, boolean>();
+function duplicateNames(names: { name: string; where: { file?: string; line?: number; column?: number } }[]): InputProblem[] {
+  const seen = new Set<string>();
   const problems: InputProblem[] = [];
-  for (const h of hosts) {
-    if (seen.has(h.name)) problems.push({ file, ...h.where, message: `host name '${h.name}' is used twice` });
-    seen.set(h.name, true);
+  for (const h of names) {
+    if (seen.has(h.name)) problems.push({ ...h.where, message: `host name '${h.name}' is used twice` });
+    seen.add(h.name);
   }
   return problems;
 }
 
-function parseNative(loaded: LoadedYaml, file: string): Inventory {
+function timeoutOverride(options: LoadOptions): SshOption[] {
+  return options.connectTimeout ? [{ key: 'connecttimeout', value: String(options.connectTimeout), from: '--connect-timeout' }] : [];
+}
+
+// ---- native ----
+
+type NativeFields = { [K in keyof typeof HOST_FIELDS]?: unknown };
+
+function parseNative(loaded: LoadedYaml, file: string, options: LoadOptions, configs: SshConfigs): Inventory {
   const problems: InputProblem[] = [];
   const warnings: InputProblem[] = [];
   if (!validateNative(loaded.value)) {
@@ -110,262 +211,238 @@ function parseNative(loaded: LoadedYaml, file: string): Inventory {
     }
   }
   if (problems.length) throw new InputError(problems);
-  const raw = loaded.value as { defaults?: Fields; nodes: (Fields & { name: string; host: string })[] };
-  const clean = (f: Fields): Fields => Object.fromEntries(Object.entries(f).filter(([k]) => k in HOST_FIELDS)) as Fields;
-  const defaults = clean(raw.defaults ?? {});
-  const hosts = raw.nodes.map((n) => finish(n.name, { ...defaults, ...clean(n) }, 'root'));
-  const dups = duplicateNames(raw.nodes.map((n, i) => ({ name: n.name, where: positionOf(loaded, `/nodes/${i}/name`) })), file);
+  const raw = loaded.value as { defaults?: NativeFields; nodes: (NativeFields & { name: string; host: string })[] };
+  const dups = duplicateNames(raw.nodes.map((n, i) => ({ name: n.name, where: { file, ...positionOf(loaded, `/nodes/${i}/name`) } })));
   if (dups.length) throw new InputError(dups);
-  return { file, format: 'native', hosts, warnings };
+  const at = (pointer: string) => `${displayPath(file)}:${positionOf(loaded, pointer).line ?? 1}`;
+  const cli = cliOptions(options);
+  const hosts = raw.nodes.map((n, i) => {
+    const field = (k: keyof typeof HOST_FIELDS): Sourced<unknown> | undefined =>
+      n[k] !== undefined ? { value: n[k], from: at(`/nodes/${i}/${k}`) } : raw.defaults?.[k] !== undefined ? { value: raw.defaults[k], from: at(`/defaults/${k}`) } : undefined;
+    const opt = (k: keyof typeof HOST_FIELDS, key: SshOption['key'], map: (v: unknown) => string = String): SshOption[] => {
+      const f = field(k);
+      return f ? [{ key, value: map(f.value), from: f.from }] : [];
+    };
+    const request: SshRequest = {
+      destination: { value: n.host, from: at(`/nodes/${i}/host`) },
+      options: [
+        ...cli.overrides,
+        ...timeoutOverride(options),
+        ...opt('user', 'user'),
+        ...opt('port', 'port'),
+        ...opt('identityFile', 'identityfile'),
+        ...opt('proxyJump', 'proxyjump'),
+        ...opt('hostKeyPolicy', 'stricthostkeychecking', (v) => POLICY_OPTION[v as HostKeyPolicy]),
+        ...opt('knownHostsFile', 'userknownhostsfile'),
+        ...cli.defaults,
+      ],
+      ...(options.sshConfig ? { configFile: { value: options.sshConfig, from: '--ssh-config' } } : {}),
+    };
+    const become = field('become');
+    const roles = n.roles as Role[] | undefined;
+    return hostOf(n.name, resolveConnection(request, configs, { value: 'root', from: 'default' }), {
+      roles: roles ? { value: roles, from: at(`/nodes/${i}/roles`) } : { value: [], from: 'default' },
+      ...(become ? { become: become as Sourced<boolean> } : {}),
+    });
+  });
+  return { file, format: 'native', hosts, warnings, files: [displayPath(file)], sshConfigFiles: configs.get(options.sshConfig).files };
 }
 
 // ---- Ansible ----
 
-interface AnsibleGroup {
-  hosts: Map<string, Record<string, string | number | boolean>>;
-  vars: Record<string, string | number | boolean>;
-  children: string[];
-}
+const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
+const SUPPORTED_CONNECTIONS = new Set(['ssh', 'smart', 'paramiko', 'paramiko_ssh']);
 
-const KNOWN_VARS = new Set([
-  'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user',
-  'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args',
-  'ansible_become', 'ansible_connection', 'ansible_ssh_pass', 'ansible_password', 'ansible_become_pass', 'ansible_become_password',
-]);
-
-function proxyJumpOf(args: string | undefined): string | undefined {
-  if (!args) return undefined;
-  return /-o\s*['"]?ProxyJump[= ]([^\s'"]+)/i.exec(args)?.[1] ?? /(?:^|\s)-J\s*([^\s'"]+)/.exec(args)?.[1];
-}
-
-const truthy = (v: unknown) => v === true || (typeof v === 'string' && /^(true|yes|1)$/i.test(v));
-
-/** Flattens Ansible groups into hosts: vars from all → parent groups → child groups → the host itself. */
-function ansibleHosts(groups: Map<string, AnsibleGroup>, file: string, where: (host: string) => { line?: number; column?: number }): Inventory {
-  const warnings: InputProblem[] = [];
-  // Ansible's precedence: group vars from the shallowest group to the deepest (ties by name), then the
-  // host's own vars. Depth is the longest path from `all`.
-  const depth = new Map<string, number>();
-  const parents = new Map<string, Set<string>>();
-  const setDepth = (group: string, d: number, path: string[]) => {
-    if (path.includes(group)) return;
-    if ((depth.get(group) ?? -1) >= d) return;
-    depth.set(group, d);
-    for (const child of groups.get(group)?.children ?? []) {
-      parents.set(child, (parents.get(child) ?? new Set()).add(group));
-      setDepth(child, d + 1, [...path, group]);
-    }
+/** An Ansible host's connection, built the way Ansible's ssh plugin builds its ssh command line. */
+function ansibleHost(h: AnsibleHost, cfg: AnsibleConfig, options: LoadOptions, configs: SshConfigs, vaultPassword: string | undefined, warnings: InputProblem[]): InventoryHost | undefined {
+  const env = options.env ?? process.env;
+  const hostWarnings: string[] = [];
+  const render = (value: unknown, depth = 0): unknown => {
+    if (typeof value !== 'string' || !value.includes('{{')) return value;
+    // Only a plain `{{ var }}` is rendered (from the host's own variables); anything else needs Jinja.
+    const out = value.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (whole, name: string) => {
+      const v = name === 'inventory_hostname' ? h.name : h.vars.get(name)?.value;
+      return v === undefined || v === null || typeof v === 'object' || depth > 5 ? whole : String(render(v, depth + 1));
+    });
+    return out.includes('{{') ? undefined : out;
   };
-  setDepth('all', 0, []);
-  for (const g of groups.keys()) if (!depth.has(g)) setDepth(g, 1, []);
-  const ancestors = (group: string, seen = new Set<string>()): Set<string> => {
-    if (seen.has(group)) return seen;
-    seen.add(group);
-    for (const p of parents.get(group) ?? []) ancestors(p, seen);
-    return seen;
-  };
-  const order: string[] = [];
-  const hostGroups = new Map<string, Set<string>>();
-  const ownVars = new Map<string, Record<string, unknown>>();
-  for (const [name, g] of groups) {
-    for (const [host, own] of g.hosts) {
-      if (!hostGroups.has(host)) order.push(host);
-      hostGroups.set(host, new Set([...(hostGroups.get(host) ?? []), ...ancestors(name), 'all']));
-      ownVars.set(host, { ...(ownVars.get(host) ?? {}), ...own });
-    }
-  }
-  const hostVars = new Map<string, Record<string, unknown>>();
-  for (const host of order) {
-    const gs = [...hostGroups.get(host)!].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || a.localeCompare(b));
-    hostVars.set(host, Object.assign({}, ...gs.map((g) => groups.get(g)?.vars ?? {}), ownVars.get(host)));
-  }
-
-  const me = userInfo().username;
-  const hosts = order.map((name) => {
-    const v = hostVars.get(name)!;
-    const str = (k: string) => (v[k] === undefined || v[k] === null ? undefined : String(v[k]));
-    for (const k of Object.keys(v)) {
-      if (/^ansible_(ssh_)?pass(word)?$|^ansible_become_pass(word)?$/.test(k)) {
-        warnings.push({ file, ...where(name), severity: 'warning', message: `${name}: ${k} is ignored; passwords come only from KUBECHECK_SSH_PASSWORD or --ask-pass` });
+  /** Ansible's rule for a plugin option set by several variables: the last one defined wins. */
+  const variable = (names: string[]): Sourced<unknown> | undefined => {
+    let found: Sourced<unknown> | undefined;
+    for (const name of names) {
+      const v = h.vars.get(name);
+      if (v === undefined || v.value === null) continue;
+      let value = v.value;
+      if (isVaulted(value)) {
+        if (vaultPassword === undefined) {
+          warnings.push({ ...whereOf(v.from), severity: 'warning', message: `${h.name}: ${name} is encrypted with Ansible Vault and no --vault-password-file was given: it is left unset` });
+          continue;
+        }
+        try {
+          value = decryptVault(value.__ansible_vault, vaultPassword);
+        } catch (err: unknown) {
+          throw new InputError([{ ...whereOf(v.from), message: `${h.name}: cannot decrypt ${name}: ${(err as Error).message}` }]);
+        }
       }
-    }
-    const roles = [...new Set([...(hostGroups.get(name) ?? [])].map((g) => GROUP_ROLES[g]).filter((r): r is Role => !!r))];
-    const port = str('ansible_port') ?? str('ansible_ssh_port');
-    const become = str('ansible_become');
-    const proxyJump = proxyJumpOf(str('ansible_ssh_common_args')) ?? proxyJumpOf(str('ansible_ssh_extra_args'));
-    const key = str('ansible_ssh_private_key_file') ?? str('ansible_private_key_file');
-    return finish(name, {
-      host: str('ansible_host') ?? str('ansible_ssh_host') ?? name,
-      user: str('ansible_user') ?? str('ansible_ssh_user') ?? me,
-      roles,
-      ...(port ? { port: Number(port) } : {}),
-      ...(key ? { identityFile: key } : {}),
-      ...(proxyJump ? { proxyJump } : {}),
-      ...(become !== undefined ? { become: truthy(become) } : {}),
-    }, me);
-  });
-  const bad = hosts.filter((h) => !Number.isInteger(h.port) || h.port < 1 || h.port > 65535);
-  if (bad.length) throw new InputError(bad.map((h) => ({ file, ...where(h.name), message: `${h.name}: ansible_port is not a port number` })));
-  return { file, format: 'ansible-yaml', hosts, warnings };
-}
-
-function scalarMapOf(node: unknown): Record<string, string | number | boolean> {
-  if (!node || typeof node !== 'object') return {};
-  return node as Record<string, string | number | boolean>;
-}
-
-function parseAnsibleYaml(loaded: LoadedYaml, file: string): Inventory {
-  const groups = new Map<string, AnsibleGroup>();
-  const problems: InputProblem[] = [];
-  const walk = (name: string, value: unknown, pointer: string) => {
-    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      problems.push({ file, ...positionOf(loaded, pointer), path: pointer, message: `group '${name}' must be a mapping (hosts, vars, children)` });
-      return;
-    }
-    const g = (value ?? {}) as { hosts?: Record<string, unknown>; vars?: unknown; children?: Record<string, unknown> };
-    const group: AnsibleGroup = groups.get(name) ?? { hosts: new Map(), vars: {}, children: [] };
-    for (const key of Object.keys(g)) {
-      if (!['hosts', 'vars', 'children'].includes(key)) {
-        problems.push({ file, ...positionOf(loaded, `${pointer}/${key}`), path: `${pointer}/${key}`, message: `unknown key in group '${name}' (expected hosts, vars, children)`, severity: 'warning' });
+      const rendered = render(value);
+      if (rendered === undefined) {
+        warnings.push({ ...whereOf(v.from), severity: 'warning', message: `${h.name}: ${name} is a Jinja template kubecheck does not render (${String(value)}): it is left unset` });
+        continue;
       }
+      found = { value: rendered, from: `${v.from} (${name})` };
     }
-    for (const [host, vars] of Object.entries(g.hosts ?? {})) group.hosts.set(host, scalarMapOf(vars));
-    Object.assign(group.vars, scalarMapOf(g.vars));
-    groups.set(name, group);
-    for (const [child, childValue] of Object.entries(g.children ?? {})) {
-      group.children.push(child);
-      walk(child, childValue, `${pointer}/children/${child}`);
-    }
+    return found;
   };
-  for (const [name, value] of Object.entries(loaded.value as Record<string, unknown>)) walk(name, value, `/${name}`);
-  const errors = problems.filter((p) => p.severity !== 'warning');
-  if (errors.length) throw new InputError(errors);
-  const hostPointer = new Map<string, string>();
-  const findHost = (node: YamlNode | null | undefined, path: string) => {
-    if (!isMap(node)) return;
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      if (key === 'hosts' && isMap(pair.value)) {
-        for (const h of pair.value.items) if (isScalar(h.key) && !hostPointer.has(String(h.key.value))) hostPointer.set(String(h.key.value), `${path}/hosts/${String(h.key.value)}`);
-      } else if (isMap(pair.value)) findHost(pair.value, `${path}/${key}`);
-    }
-  };
-  findHost(loaded.doc.contents as YamlNode, '');
-  const inv = ansibleHosts(groups, file, (h) => positionOf(loaded, hostPointer.get(h) ?? '/'));
-  return { ...inv, warnings: [...problems, ...inv.warnings] };
-}
+  const setting = (s: (typeof SETTINGS)[keyof typeof SETTINGS]) => settingOf(cfg, s, env) as Sourced<string> | undefined;
+  const one = (...candidates: (Sourced<unknown> | undefined)[]) => candidates.find((c) => c !== undefined);
 
-/** Expands Ansible host ranges: node[1:3] → node1..node3, web[01:02] keeps the padding. */
-export function expandHostPattern(name: string): string[] {
-  const m = /^(.*)\[(\d+):(\d+)\](.*)$/.exec(name);
-  if (!m) return [name];
-  const [, pre, from, to, post] = m;
-  const width = from.length;
-  const out: string[] = [];
-  for (let i = Number(from); i <= Number(to); i++) out.push(...expandHostPattern(`${pre}${String(i).padStart(width, '0')}${post}`));
-  return out;
-}
-
-/** key=value pairs of an INI host line (values may be quoted). */
-function iniPairs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g)) out[m[1]] = m[2].replace(/^["']|["']$/g, '');
-  return out;
-}
-
-export function parseAnsibleIni(text: string, file: string): Inventory {
-  const groups = new Map<string, AnsibleGroup>();
-  const lineOf = new Map<string, number>();
-  const problems: InputProblem[] = [];
-  const group = (name: string) => {
-    let g = groups.get(name);
-    if (!g) groups.set(name, (g = { hosts: new Map(), vars: {}, children: [] }));
-    return g;
-  };
-  let section = { group: 'ungrouped', kind: 'hosts' as 'hosts' | 'vars' | 'children' };
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/^\s+|\s+$/g, '');
-    if (!line || line.startsWith('#') || line.startsWith(';')) return;
-    const header = /^\[([^\]:]+)(?::(vars|children))?\]$/.exec(line);
-    if (header) {
-      section = { group: header[1], kind: (header[2] as 'vars' | 'children') ?? 'hosts' };
-      group(section.group);
-      return;
-    }
-    if (line.startsWith('[')) {
-      problems.push({ file, line: i + 1, column: 1, message: `not a valid section header: ${line}` });
-      return;
-    }
-    const g = group(section.group);
-    if (section.kind === 'vars') {
-      const eq = line.indexOf('=');
-      if (eq < 1) problems.push({ file, line: i + 1, column: 1, message: `expected key=value in [${section.group}:vars]` });
-      else g.vars[line.slice(0, eq).trim()] = line.slice(eq + 1).trim().replace(/^["']|["']$/g, '');
-      return;
-    }
-    if (section.kind === 'children') {
-      g.children.push(line.split(/\s+/)[0]);
-      return;
-    }
-    const [name, ...rest] = line.split(/\s+/);
-    const vars = iniPairs(rest.join(' '));
-    for (const host of expandHostPattern(name)) {
-      g.hosts.set(host, { ...(g.hosts.get(host) ?? {}), ...vars });
-      if (!lineOf.has(host)) lineOf.set(host, i + 1);
-    }
-  });
-  if (problems.length) throw new InputError(problems);
-  if (!groups.has('all')) groups.set('all', { hosts: new Map(), vars: {}, children: [] });
-  const all = groups.get('all')!;
-  for (const name of groups.keys()) if (name !== 'all' && !all.children.includes(name)) all.children.push(name);
-  const inv = ansibleHosts(groups, file, (h) => ({ line: lineOf.get(h) }));
-  return { ...inv, format: 'ansible-ini' };
-}
-
-/** Reads an inventory in any accepted format, detected from its content. */
-export function parseInventory(text: string, file: string): Inventory {
-  const firstLine = text.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l)) ?? '';
-  if (/^\s*\[[^\]]+\]\s*$/.test(firstLine) || /^[^\s:=]+(\s+\w+=\S+)+\s*$/.test(firstLine) || /\.ini$/i.test(file)) {
-    return parseAnsibleIni(text, file);
+  const connection = variable(['ansible_connection']);
+  if (connection && !SUPPORTED_CONNECTIONS.has(String(connection.value)) && connection.value !== 'local') {
+    warnings.push({ ...whereOf(connection.from), severity: 'warning', message: `${h.name}: ansible_connection ${String(connection.value)} is not SSH: the host is not checked` });
+    return undefined;
   }
+  const options_: SshOption[] = [...cliOptions(options).overrides];
+  let configFile: Sourced<string> | undefined;
+  const args = (s: Sourced<unknown> | undefined) => {
+    if (!s) return;
+    const parsed = sshArgsOptions(String(s.value), s.from);
+    options_.push(...parsed.options);
+    hostWarnings.push(...parsed.warnings);
+    if (parsed.configFile) configFile = { value: expandTilde(parsed.configFile), from: s.from };
+  };
+  args(one(variable(['ansible_ssh_args']), setting(SETTINGS.sshArgs), { value: DEFAULT_SSH_ARGS, from: 'default (ssh_args)' }));
+  const checking = one(variable(['ansible_host_key_checking', 'ansible_ssh_host_key_checking']), setting(SETTINGS.hostKeyChecking));
+  if (checking && !ansibleBoolean(checking.value)) options_.push({ key: 'stricthostkeychecking', value: 'no', from: checking.from });
+  const port = one(variable(['ansible_port', 'ansible_ssh_port']), setting(SETTINGS.remotePort));
+  if (port) options_.push({ key: 'port', value: String(port.value), from: port.from });
+  const key = one(variable(['ansible_private_key_file', 'ansible_ssh_private_key_file']), options.identityFile ? { value: options.identityFile, from: '--identity-file' } : undefined, setting(SETTINGS.privateKeyFile));
+  if (key) options_.push({ key: 'identityfile', value: expandTilde(String(key.value)), from: key.from });
+  const user = one(variable(['ansible_user', 'ansible_ssh_user']), options.user ? { value: options.user, from: '--user' } : undefined, setting(SETTINGS.remoteUser));
+  if (user) options_.push({ key: 'user', value: String(user.value), from: user.from });
+  const timeout = one(variable(['ansible_ssh_timeout']), options.connectTimeout ? { value: options.connectTimeout, from: '--connect-timeout' } : undefined, setting(SETTINGS.timeout), { value: 10, from: 'default (Ansible timeout)' });
+  options_.push({ key: 'connecttimeout', value: String(timeout!.value), from: timeout!.from });
+  args(one(variable(['ansible_ssh_common_args']), setting(SETTINGS.sshCommonArgs)));
+  args(one(variable(['ansible_ssh_extra_args']), setting(SETTINGS.sshExtraArgs)));
+  if (options.sshConfig && !configFile) configFile = { value: options.sshConfig, from: '--ssh-config' };
+
+  const destination = variable(['ansible_host', 'ansible_ssh_host']);
+  const request: SshRequest = {
+    destination: destination ? { value: String(destination.value), from: destination.from } : { value: h.name, from: h.at },
+    options: options_,
+    ...(configFile ? { configFile } : {}),
+  };
+  const become = one(variable(['ansible_become']), setting(SETTINGS.become));
+  for (const k of h.vars.keys()) {
+    if (/^ansible_(ssh_)?pass(word)?$|^ansible_become_pass(word)?$/.test(k)) {
+      hostWarnings.push(`${k} (${h.vars.get(k)!.from}) is not used: passwords come only from KUBECHECK_SSH_PASSWORD or --ask-pass`);
+    }
+  }
+  const roleGroups = h.groups.filter((g) => GROUP_ROLES[g]);
+  const c = resolveConnection(request, configs, { value: userInfo().username, from: 'default (local user, as ssh)' });
+  return hostOf(h.name, c, {
+    roles: { value: [...new Set(roleGroups.map((g) => GROUP_ROLES[g]))], from: roleGroups.length ? `groups ${roleGroups.join(', ')}` : 'no kubespray group' },
+    ...(become ? { become: { value: ansibleBoolean(become.value), from: become.from } } : {}),
+    via: connection?.value === 'local' ? 'local' : 'ssh',
+    groups: h.groups,
+    warnings: hostWarnings,
+    vars: Object.fromEntries([...h.vars].map(([k, v]) => [k, v.value])),
+  });
+}
+
+function whereOf(from: string): { file?: string; line?: number } {
+  const m = /^(.*?):(\d+)(?: \(|$)/.exec(from);
+  return m ? { file: m[1], line: Number(m[2]) } : { file: from.replace(/ \(.*\)$/, '') };
+}
+
+async function loadAnsible(sources: string[], label: string, cfg: AnsibleConfig, options: LoadOptions, configs: SshConfigs): Promise<Inventory> {
+  const env = options.env ?? process.env;
+  const passwordFile = options.vaultPasswordFile ?? (settingOf(cfg, SETTINGS.vaultPasswordFile, env)?.value as string | undefined);
+  const vaultPassword = passwordFile ? readVaultPassword(passwordFile) : undefined;
+  const inv = await loadAnsibleInventory(sources, { scriptTimeoutMs: options.inventoryTimeoutMs ?? 30_000, ...(vaultPassword !== undefined ? { vaultPassword } : {}) });
+  const warnings: InputProblem[] = [...inv.warnings, ...cfg.warnings.map((message) => ({ severity: 'warning' as const, message }))];
+  const hosts = inv.hosts.map((h) => ansibleHost(h, cfg, options, configs, vaultPassword, warnings)).filter((h): h is InventoryHost => h !== undefined);
+  return {
+    file: label,
+    format: 'ansible',
+    hosts,
+    warnings,
+    files: [...inv.files, ...(cfg.file ? [displayPath(cfg.file)] : [])],
+    sshConfigFiles: [],
+  };
+}
+
+/** Whether a YAML file is kubecheck's own format (a `nodes:` list) rather than Ansible's. */
+function nativeYaml(text: string, file: string): LoadedYaml | undefined {
+  if (!/^nodes\s*:/m.test(text)) return undefined;
   const loaded = loadYaml(text, file);
   if (loaded.problems.length) throw new InputError(loaded.problems);
-  const value = loaded.value;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError([{ file, line: 1, message: 'an inventory is a mapping: `nodes:` (native) or Ansible groups (`all:`)' }]);
-  }
-  if ('nodes' in value) return parseNative(loaded, file);
-  return parseAnsibleYaml(loaded, file);
+  const v = loaded.value;
+  return v && typeof v === 'object' && !Array.isArray(v) && 'nodes' in v ? loaded : undefined;
 }
 
-export function loadInventory(file: string): Inventory {
-  const inv = parseInventory(readInputFile(file, 'inventory'), file);
-  if (inv.hosts.length === 0) throw new InputError([{ file, message: 'the inventory has no hosts' }]);
+/**
+ * Reads an inventory: `path` as given to -i, or (none given) the `inventory` of ansible.cfg. A directory
+ * or an executable is an Ansible inventory; a file is kubecheck's own YAML when it has `nodes:`, else Ansible's.
+ */
+export async function loadInventory(path: string | undefined, options: LoadOptions = {}): Promise<Inventory> {
+  const configs = new SshConfigs(options.sshConfig);
+  let inv: Inventory;
+  if (path === undefined) {
+    const cfg = loadAnsibleConfig(options.env ?? process.env);
+    const sources = settingOf(cfg, SETTINGS.inventory, options.env ?? process.env) as Sourced<string[]> | undefined;
+    if (!sources) throw new InputError([{ message: 'no hosts to check: use --local for this machine, -i INVENTORY or --hosts user@addr,…' }]);
+    inv = await loadAnsible(sources.value, `${sources.value.map(displayPath).join(',')} (${sources.from})`, cfg, options, configs);
+  } else if (isAnsibleOnlySource(path)) {
+    inv = await loadAnsible([path], path, loadAnsibleConfig(options.env ?? process.env), options, configs);
+  } else {
+    const text = readInputFile(path, 'inventory');
+    const native = nativeYaml(text, path);
+    inv = native ? parseNative(native, path, options, configs) : await loadAnsible([path], path, loadAnsibleConfig(options.env ?? process.env), options, configs);
+  }
+  if (inv.hosts.length === 0) throw new InputError([{ file: inv.file, message: 'the inventory has no hosts' }]);
+  inv.sshConfigFiles = [...new Set([...inv.sshConfigFiles, ...configs.get(options.sshConfig).files])];
   return inv;
 }
 
-/** `--hosts root@10.0.0.1,admin@10.0.0.2:2222`: hosts named by their address. */
-export function hostsFromList(list: string, defaults: { user?: string; role?: Role } = {}): Inventory {
+/** `--hosts root@10.0.0.1,admin@10.0.0.2:2222,edge-1`: hosts named as given, resolved through ssh_config. */
+export function hostsFromList(list: string, options: LoadOptions = {}): Inventory {
+  const configs = new SshConfigs(options.sshConfig);
   const problems: InputProblem[] = [];
   const hosts: InventoryHost[] = [];
+  const cli = cliOptions(options);
   for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     try {
-      const e = parseEndpoint(item, { user: defaults.user ?? 'root', port: 22 });
-      hosts.push(finish(e.port === 22 ? e.host : `${e.host}:${e.port}`, { ...e, roles: defaults.role ? [defaults.role] : [] }, e.user));
+      const explicitUser = /^[^@]+@/.test(item);
+      const e = parseEndpoint(item, { user: '', port: 0 });
+      const request: SshRequest = {
+        destination: { value: e.host, from: '--hosts' },
+        options: [
+          ...cli.overrides,
+          ...timeoutOverride(options),
+          ...(explicitUser ? [{ key: 'user' as const, value: e.user, from: '--hosts' }] : []),
+          ...(e.port ? [{ key: 'port' as const, value: String(e.port), from: '--hosts' }] : []),
+          ...cli.defaults,
+        ],
+        ...(options.sshConfig ? { configFile: { value: options.sshConfig, from: '--ssh-config' } } : {}),
+      };
+      hosts.push(hostOf(e.port && e.port !== 22 ? `${e.host}:${e.port}` : e.host, resolveConnection(request, configs, { value: 'root', from: 'default' }), {
+        roles: options.role ? { value: [options.role], from: '--role' } : { value: [], from: 'default' },
+      }));
     } catch (err: unknown) {
-      problems.push({ message: `--hosts: ${(err as Error).message}` });
+      if (err instanceof InputError) problems.push(...err.problems.map((p) => ({ ...p, message: `--hosts: ${p.message}` })));
+      else problems.push({ message: `--hosts: ${(err as Error).message}` });
     }
   }
   if (problems.length) throw new InputError(problems);
   if (hosts.length === 0) throw new InputError([{ message: '--hosts: no hosts given' }]);
-  return { file: '--hosts', format: 'hosts', hosts, warnings: [] };
+  return { file: '--hosts', format: 'hosts', hosts, warnings: [], files: [], sshConfigFiles: configs.get(options.sshConfig).files };
 }
 
 /** `--limit` by host name, address, role or glob; a limit that selects nothing is an input error. */
 export function limitHosts(hosts: InventoryHost[], limit: string[]): InventoryHost[] {
   if (limit.length === 0) return hosts;
   const matchers = limit.map((l) => picomatch(l));
-  const chosen = hosts.filter((h) => matchers.some((m, i) => m(h.name) || m(h.host) || h.roles.includes(limit[i] as Role)));
+  const chosen = hosts.filter((h) => matchers.some((m, i) => m(h.name) || m(h.host) || h.roles.includes(limit[i] as Role) || h.groups.includes(limit[i])));
   if (chosen.length === 0) throw new InputError([{ message: `--limit ${limit.join(',')} selects no host (hosts: ${hosts.map((h) => h.name).join(', ')})` }]);
   return chosen;
 }

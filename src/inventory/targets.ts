@@ -4,8 +4,8 @@ import type { ConnectableHost } from '../collectors/host.js';
 import { InputError, formatProblem } from '../core/errors.js';
 import type { Role } from '../core/types.js';
 import { LocalTransport } from '../transports/local.js';
-import { type HostKeyPolicy, SshConnector } from '../transports/ssh.js';
-import { type Inventory, hostsFromList, limitHosts, loadInventory } from './load.js';
+import { type HostKeyPolicy, SshConnector, type SshTarget } from '../transports/ssh.js';
+import { type Inventory, type InventoryHost, type LoadOptions, hostsFromList, limitHosts, loadInventory } from './load.js';
 
 export interface TargetOptions {
   local?: boolean;
@@ -19,11 +19,52 @@ export interface TargetOptions {
   knownHosts?: string;
   askPass?: boolean;
   connectTimeout?: number;
+  sshConfig?: string;
+  vaultPasswordFile?: string;
+  inventoryTimeout?: number;
 }
 
 export interface HostSource {
   hosts: ConnectableHost[];
   close(): Promise<void>;
+}
+
+/** The options that decide how an inventory is read and its hosts resolved. */
+export function loadOptionsOf(o: TargetOptions): LoadOptions {
+  return {
+    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
+    ...(o.vaultPasswordFile ? { vaultPasswordFile: o.vaultPasswordFile } : {}),
+    ...(o.inventoryTimeout ? { inventoryTimeoutMs: o.inventoryTimeout * 1000 } : {}),
+    ...(o.user ? { user: o.user } : {}),
+    ...(o.identityFile ? { identityFile: o.identityFile } : {}),
+    ...(o.hostKeyPolicy ? { hostKeyPolicy: o.hostKeyPolicy } : {}),
+    ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}),
+    ...(o.connectTimeout ? { connectTimeout: o.connectTimeout } : {}),
+    ...(o.role ? { role: o.role } : {}),
+  };
+}
+
+/** The inventory of -i or --hosts (or, with neither, the one ansible.cfg names). */
+export async function inventoryFrom(o: TargetOptions): Promise<Inventory> {
+  if (o.hosts) return hostsFromList(o.hosts, loadOptionsOf(o));
+  return loadInventory(o.inventory, loadOptionsOf(o));
+}
+
+/** What the SSH transport needs of a resolved host. */
+export function sshTarget(h: InventoryHost): SshTarget {
+  return {
+    name: h.name,
+    host: h.host,
+    port: h.port,
+    user: h.user,
+    identityFiles: h.identityFiles,
+    identitiesOnly: h.identitiesOnly,
+    hostKeyPolicy: h.hostKeyPolicy,
+    knownHostsFiles: h.knownHostsFiles,
+    jumps: h.jumps,
+    ...(h.become !== undefined ? { become: h.become } : {}),
+    ...(h.connectTimeout ? { connectTimeoutMs: h.connectTimeout * 1000 } : {}),
+  };
 }
 
 /** Whether any host source was given. */
@@ -40,12 +81,10 @@ export async function hostsFrom(options: TargetOptions, io: { askPassword: () =>
     const name = hostname();
     return { hosts: [{ name, roles: options.role ? [options.role] : ['control-plane'], via: 'local', open: async () => new LocalTransport(name) }], close: async () => undefined };
   }
-  let inventory: Inventory;
-  if (options.inventory) inventory = loadInventory(options.inventory);
-  else if (options.hosts) inventory = hostsFromList(options.hosts, { ...(options.user ? { user: options.user } : {}), ...(options.role ? { role: options.role } : {}) });
-  else throw new InputError([{ message: 'no hosts to check: use --local for this machine, -i INVENTORY or --hosts user@addr,…' }]);
+  const inventory = await inventoryFrom(options);
   for (const w of inventory.warnings) io.warn(`kubecheck: ${formatProblem(w)}`);
   const chosen = limitHosts(inventory.hosts, options.limit ?? []);
+  for (const h of chosen) for (const w of h.warnings) io.warn(`kubecheck: ${h.name}: ${w}`);
   const password = process.env.KUBECHECK_SSH_PASSWORD ?? (options.askPass ? await io.askPassword() : undefined);
   const connector = new SshConnector({
     connectTimeoutMs: (options.connectTimeout ?? 10) * 1000,
@@ -54,18 +93,15 @@ export async function hostsFrom(options: TargetOptions, io: { askPassword: () =>
     ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
   });
   return {
-    hosts: chosen.map((h) => ({
-      name: h.name,
-      address: h.host,
-      roles: h.roles,
-      via: 'ssh' as const,
-      open: (signal: AbortSignal) => connector.openTransport({
-        ...(options.identityFile ? { identityFile: options.identityFile } : {}),
-        ...h,
-        ...(options.hostKeyPolicy ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
-        ...(options.knownHosts ? { knownHostsFile: options.knownHosts } : {}),
-      }, signal),
-    })),
+    hosts: chosen.map((h): ConnectableHost => h.via === 'local'
+      ? { name: h.name, roles: h.roles, via: 'local', open: async () => new LocalTransport(h.name) }
+      : {
+        name: h.name,
+        address: h.host,
+        roles: h.roles,
+        via: 'ssh',
+        open: (signal: AbortSignal) => connector.openTransport(sshTarget(h), signal),
+      }),
     close: () => connector.close(),
   };
 }

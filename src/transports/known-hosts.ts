@@ -115,3 +115,25 @@ export class KnownHostsFile {
     this.entries.push(...parseKnownHosts(line).map((e) => ({ ...e, line: this.entries.length + 1 })));
   }
 }
+
+/** Several known_hosts files read as one, as ssh reads UserKnownHostsFile: any file may vouch for a key, new keys go to the first. */
+export class KnownHostsFiles {
+  constructor(readonly files: KnownHostsFile[]) {}
+
+  get path(): string {
+    return this.files[0].path;
+  }
+
+  verify(name: string, key: Buffer): HostKeyVerdict & { path: string } {
+    const verdicts = this.files.map((f) => ({ ...f.verify(name, key), path: f.path }));
+    return verdicts.find((v) => v.kind === 'revoked') ?? verdicts.find((v) => v.kind === 'match') ?? verdicts.find((v) => v.kind === 'mismatch') ?? { kind: 'unknown', path: this.path };
+  }
+
+  keyTypes(name: string): string[] {
+    return [...new Set(this.files.flatMap((f) => f.keyTypes(name)))];
+  }
+
+  add(name: string, key: Buffer): void {
+    this.files[0].add(name, key);
+  }
+}

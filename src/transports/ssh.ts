@@ -2,11 +2,13 @@
 // `sudo -n` for non-root users). Host keys are checked against known_hosts; jump hosts are shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import type { AuthenticationType, ConnectConfig } from 'ssh2';
-import { KnownHostsFile, knownHostsName } from './known-hosts.js';
+import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
+
+type AuthMethod = AnyAuthMethod;
+import { KnownHostsFile, KnownHostsFiles, knownHostsName } from './known-hosts.js';
 import { type ExecOptions, type ExecResult, type Transport, TransportError } from './types.js';
 
 const { Client, utils } = ssh2;
@@ -18,18 +20,24 @@ export interface SshEndpoint {
   host: string;
   port: number;
   user: string;
-  identityFile?: string;
+  /** Keys offered in turn (missing files are passed over, as ssh does); none: ssh's default keys. */
+  identityFiles?: string[];
+  /** Offer only these keys, not the agent's (ssh's IdentitiesOnly). */
+  identitiesOnly?: boolean;
+  hostKeyPolicy: HostKeyPolicy;
+  /** known_hosts files read as one (default ~/.ssh/known_hosts). */
+  knownHostsFiles?: string[];
 }
 
 export interface SshTarget extends SshEndpoint {
   /** Name in reports (inventory name). */
   name: string;
-  hostKeyPolicy: HostKeyPolicy;
-  knownHostsFile?: string;
-  /** `user@host:port` of a jump host, like `ssh -J`. */
-  proxyJump?: string;
+  /** Jump hosts, nearest first, like `ssh -J a,b`. */
+  jumps?: SshEndpoint[];
   /** Run the collector through `sudo -n` (default: when the user is not root). */
   become?: boolean;
+  /** This host's connect timeout (ssh_config ConnectTimeout, Ansible's timeout), over the run's. */
+  connectTimeoutMs?: number;
 }
 
 export interface SshSettings {
@@ -40,12 +48,14 @@ export interface SshSettings {
   agent?: string;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** ssh's default keys (those ssh2 can use), in ssh's order. */
+const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
 
-export const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path);
+/** ~ as ssh expands it: the passwd entry's home, not $HOME. */
+export const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? join(userInfo().homedir, path.slice(1)) : path);
 
 /** `user@host:port` (user and port optional) as used by --hosts and proxyJump. */
-export function parseEndpoint(text: string, defaults: { user: string; port: number }): SshEndpoint {
+export function parseEndpoint(text: string, defaults: { user: string; port: number }): { user: string; host: string; port: number } {
   const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:\s]+)(?::(\d+))?$/.exec(text.trim());
   if (!m) throw new Error(`not a host: '${text}' (expected [user@]host[:port])`);
   return { user: m[1] ?? defaults.user, host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : defaults.port };
@@ -93,7 +103,7 @@ function coalescingSocket(host: string, port: number): Socket {
  */
 export class SshConnector {
   private readonly knownHosts = new Map<string, KnownHostsFile>();
-  private readonly jumps = new Map<string, Promise<SshClient>>();
+  private readonly jumpClients = new Map<string, Promise<SshClient>>();
   private readonly open = new Set<SshClient>();
   /** Private keys read and checked once per run, not once per host. */
   private readonly keys = new Map<string, Buffer>();
@@ -102,73 +112,86 @@ export class SshConnector {
 
   constructor(private readonly settings: SshSettings) {}
 
-  private known(path: string | undefined): KnownHostsFile {
-    const file = expandHome(path ?? '~/.ssh/known_hosts');
-    let kh = this.knownHosts.get(file);
-    if (!kh) this.knownHosts.set(file, (kh = new KnownHostsFile(file)));
-    return kh;
+  private known(paths: string[] | undefined): KnownHostsFiles {
+    return new KnownHostsFiles((paths?.length ? paths : ['~/.ssh/known_hosts']).map((p) => {
+      const file = expandHome(p);
+      let kh = this.knownHosts.get(file);
+      if (!kh) this.knownHosts.set(file, (kh = new KnownHostsFile(file)));
+      return kh;
+    }));
   }
 
-  private privateKey(endpoint: SshEndpoint): { key?: Buffer; tried: string } {
-    const candidates = endpoint.identityFile ? [expandHome(endpoint.identityFile)] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k));
+  /** The keys to offer, read and checked once per run; missing files are passed over, as ssh does. */
+  private privateKeys(endpoint: SshEndpoint): { keys: { path: string; key: Buffer }[]; missing: string[] } {
+    const explicit = endpoint.identityFiles?.length ? endpoint.identityFiles.map(expandHome) : undefined;
+    const candidates = explicit ?? DEFAULT_KEYS.map((k) => join(userInfo().homedir, '.ssh', k));
+    const keys: { path: string; key: Buffer }[] = [];
+    const missing: string[] = [];
     for (const path of candidates) {
       const cached = this.keys.get(path);
-      if (cached) return { key: cached, tried: path };
-      if (!existsSync(path)) continue;
+      if (cached) {
+        keys.push({ path, key: cached });
+        continue;
+      }
+      if (!existsSync(path)) {
+        missing.push(path);
+        continue;
+      }
       const key = readFileSync(path);
       const parsed = utils.parseKey(key, this.settings.passphrase);
       if (parsed instanceof Error) {
         throw new TransportError('auth', `cannot use the private key ${path}: ${parsed.message}${/passphrase/i.test(parsed.message) ? ' (set KUBECHECK_SSH_PASSPHRASE)' : ''}`);
       }
       this.keys.set(path, key);
-      return { key, tried: path };
+      keys.push({ path, key });
     }
-    if (endpoint.identityFile) throw new TransportError('auth', `the identity file ${endpoint.identityFile} does not exist`);
-    return { tried: 'no key in ~/.ssh' };
+    return { keys, missing: explicit ? missing : [] };
   }
 
-  private async connect(endpoint: SshEndpoint, target: Pick<SshTarget, 'hostKeyPolicy' | 'knownHostsFile'>, signal: AbortSignal, sock?: NodeJS.ReadableStream): Promise<SshClient> {
+  private async connect(endpoint: SshEndpoint, signal: AbortSignal, timeoutMs: number, sock?: NodeJS.ReadableStream): Promise<SshClient> {
     const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-    const { key, tried } = this.privateKey(endpoint);
-    const kh = this.known(target.knownHostsFile);
+    const { keys, missing } = this.privateKeys(endpoint);
+    const kh = this.known(endpoint.knownHostsFiles);
     const name = knownHostsName(endpoint.host, endpoint.port);
     let hostKeyProblem: string | undefined;
-    const methods: AuthenticationType[] = [];
-    if (key) methods.push('publickey');
-    if (this.settings.agent) methods.push('agent');
-    if (this.settings.password !== undefined) methods.push('password');
-    if (methods.length === 0) throw new TransportError('auth', `no way to authenticate to ${where}: ${tried}, no ssh-agent, no KUBECHECK_SSH_PASSWORD`);
-    const types = target.hostKeyPolicy === 'off' ? [] : kh.keyTypes(name);
+    const username = endpoint.user;
+    const methods: ConnectConfig['authHandler'] = [
+      ...keys.map(({ key }) => ({ type: 'publickey' as const, username, key, ...(this.settings.passphrase ? { passphrase: this.settings.passphrase } : {}) })),
+      ...(this.settings.agent && !endpoint.identitiesOnly ? [{ type: 'agent' as const, username, agent: this.settings.agent }] : []),
+      ...(this.settings.password !== undefined ? [{ type: 'password' as const, username, password: this.settings.password }] : []),
+    ] as AuthMethod[];
+    if (methods.length === 0) {
+      const tried = missing.length ? `${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist` : 'no key in ~/.ssh';
+      throw new TransportError('auth', `no way to authenticate to ${where}: ${tried}, ${this.settings.agent ? 'IdentitiesOnly (agent not used)' : 'no ssh-agent'}, no KUBECHECK_SSH_PASSWORD`);
+    }
+    const types = endpoint.hostKeyPolicy === 'off' ? [] : kh.keyTypes(name);
 
     const config: ConnectConfig = {
       host: endpoint.host,
       port: endpoint.port,
-      username: endpoint.user,
-      readyTimeout: this.settings.connectTimeoutMs,
+      username,
+      readyTimeout: timeoutMs,
       keepaliveInterval: 5_000,
       keepaliveCountMax: 3,
       authHandler: methods,
-      ...(key ? { privateKey: key, ...(this.settings.passphrase ? { passphrase: this.settings.passphrase } : {}) } : {}),
-      ...(this.settings.agent ? { agent: this.settings.agent } : {}),
-      ...(this.settings.password !== undefined ? { password: this.settings.password } : {}),
       sock: (sock ?? coalescingSocket(endpoint.host, endpoint.port)) as ConnectConfig['sock'],
       // Ask for a host key type we have on record, as OpenSSH does, so a known host is verified, not "unknown".
       ...(types.length ? { algorithms: { serverHostKey: types as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
       hostVerifier: (presented: Buffer) => {
-        if (target.hostKeyPolicy === 'off') return true;
+        if (endpoint.hostKeyPolicy === 'off') return true;
         const verdict = kh.verify(name, presented);
         if (verdict.kind === 'match') return true;
         if (verdict.kind === 'mismatch') {
-          hostKeyProblem = `HOST KEY MISMATCH for ${name}: the ${verdict.keyType} key it presented differs from ${kh.path}:${verdict.line}. ` +
+          hostKeyProblem = `HOST KEY MISMATCH for ${name}: the ${verdict.keyType} key it presented differs from ${verdict.path}:${verdict.line}. ` +
             'Someone may be intercepting the connection, or the host was reinstalled; if so, remove the old key with ' +
-            `ssh-keygen -R ${name}${target.knownHostsFile ? ` -f ${kh.path}` : ''}`;
+            `ssh-keygen -R ${name}${verdict.path !== expandHome('~/.ssh/known_hosts') ? ` -f ${verdict.path}` : ''}`;
           return false;
         }
         if (verdict.kind === 'revoked') {
-          hostKeyProblem = `the host key of ${name} is marked @revoked in ${kh.path}:${verdict.line}`;
+          hostKeyProblem = `the host key of ${name} is marked @revoked in ${verdict.path}:${verdict.line}`;
           return false;
         }
-        if (target.hostKeyPolicy === 'accept-new') {
+        if (endpoint.hostKeyPolicy === 'accept-new') {
           kh.add(name, presented);
           return true;
         }
@@ -204,40 +227,59 @@ export class SshConnector {
     });
   }
 
-  private jump(spec: string, target: SshTarget, signal: AbortSignal): Promise<SshClient> {
-    let jump = this.jumps.get(spec);
+  /** The connection to the last of `hops` (each reached through the one before), shared by every host behind it. */
+  private jump(hops: SshEndpoint[], signal: AbortSignal, timeoutMs: number): Promise<SshClient> {
+    const key = hops.map((h) => `${h.user}@${h.host}:${h.port}`).join(',');
+    let jump = this.jumpClients.get(key);
     if (!jump) {
-      const endpoint = parseEndpoint(spec, { user: target.user, port: 22 });
-      jump = this.connect({ ...endpoint, ...(target.identityFile ? { identityFile: target.identityFile } : {}) }, target, signal).catch((err: unknown) => {
-        this.jumps.delete(spec);
+      const hop = hops[hops.length - 1];
+      const spec = `${hop.user}@${hop.host}:${hop.port}`;
+      jump = (async () => {
+        const sock = hops.length > 1 ? await this.forward(await this.jump(hops.slice(0, -1), signal, timeoutMs), hops[hops.length - 2], hop, signal, timeoutMs) : undefined;
+        return this.connect(hop, signal, timeoutMs, sock);
+      })().catch((err: unknown) => {
+        this.jumpClients.delete(key);
         const reason = err instanceof Error ? err.message : String(err);
+        if (/^jump host /.test(reason)) throw err;
         throw new TransportError(err instanceof TransportError ? err.kind : 'unreachable', `jump host ${spec}: ${reason}`, { cause: err });
       });
-      this.jumps.set(spec, jump);
+      this.jumpClients.set(key, jump);
     }
     return jump;
   }
 
-  /** Opens the one connection to a host for this run (through its jump host when it has one). */
+  /** A channel from a jump host to the next hop, bounded like a connect. */
+  private forward(via: SshClient, viaEndpoint: SshEndpoint, to: { host: string; port: number }, signal: AbortSignal, timeoutMs: number): Promise<NodeJS.ReadableStream> {
+    const jump = `jump host ${viaEndpoint.user}@${viaEndpoint.host}:${viaEndpoint.port}`;
+    return new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+      const settle = (fn: () => void) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const timer = setTimeout(() => settle(() => reject(new TransportError('timeout', `${jump} did not reach ${to.host}:${to.port} within ${timeoutMs} ms`))), timeoutMs);
+      const onAbort = () => settle(() => reject(new TransportError('interrupted', `reaching ${to.host}:${to.port} through ${jump} was interrupted`)));
+      signal.addEventListener('abort', onAbort, { once: true });
+      via.forwardOut('127.0.0.1', 0, to.host, to.port, (err, stream) => settle(() => {
+        if (err) reject(new TransportError('unreachable', `${jump} cannot reach ${to.host}:${to.port}: ${err.message}`, { cause: err }));
+        else resolve(stream);
+      }));
+    });
+  }
+
+  /** Opens the one connection to a host for this run (through its jump hosts when it has them). */
   async openTransport(target: SshTarget, signal: AbortSignal): Promise<SshTransport> {
-    let sock: NodeJS.ReadableStream | undefined;
-    if (target.proxyJump) {
-      const jump = await this.jump(target.proxyJump, target, signal);
-      sock = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-        jump.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) => {
-          if (err) reject(new TransportError('unreachable', `jump host ${target.proxyJump} cannot reach ${target.host}:${target.port}: ${err.message}`, { cause: err }));
-          else resolve(stream);
-        });
-      });
-    }
-    const client = await this.connect(target, target, signal, sock);
+    const timeoutMs = target.connectTimeoutMs ?? this.settings.connectTimeoutMs;
+    const hops = target.jumps ?? [];
+    const sock = hops.length ? await this.forward(await this.jump(hops, signal, timeoutMs), hops[hops.length - 1], target, signal, timeoutMs) : undefined;
+    const client = await this.connect(target, signal, timeoutMs, sock);
     return new SshTransport(target.name, client, target.become ?? target.user !== 'root');
   }
 
   async close(): Promise<void> {
     for (const c of this.open) c.end();
     this.open.clear();
-    this.jumps.clear();
+    this.jumpClients.clear();
   }
 }
 
