@@ -118,7 +118,7 @@ function parseHop(spec: string): { user?: string; host: string; port?: number } 
 const localUser = (): Sourced<string> => ({ value: userInfo().username, from: 'default (local user)' });
 
 /** Resolves one destination as ssh would. `fallbackUser` is who to be when nothing names a user. */
-export function resolveConnection(req: SshRequest, configs: SshConfigs, fallbackUser: Sourced<string> = localUser(), depth = 0): Connection {
+export function resolveConnection(req: SshRequest, configs: SshConfigs, fallbackUser: Sourced<string> = localUser(), via: string[] = []): Connection {
   const first = new Map<SshKey, SshOption>();
   const identities: SshOption[] = [];
   for (const o of req.options) {
@@ -170,7 +170,7 @@ export function resolveConnection(req: SshRequest, configs: SshConfigs, fallback
   };
   if (jump && !/^none$/i.test(jump.value)) {
     conn.proxyJump = jump;
-    conn.jumps = resolveJumps(jump, req, conn, configs, depth);
+    conn.jumps = resolveJumps(jump, req, conn, configs, [...via, destination]);
   } else if (proxyCommand && !/^none$/i.test(proxyCommand.value)) {
     warnings.push(`ProxyCommand ${proxyCommand.value} (${proxyCommand.from}) is not run by kubecheck, which connects to ${address.value}:${port.value} directly: use ProxyJump`);
   }
@@ -183,19 +183,20 @@ export function resolveConnection(req: SshRequest, configs: SshConfigs, fallback
  * ssh's defaults is also offered the target's (ssh would offer only the defaults; bastions mostly take
  * the same key).
  */
-function resolveJumps(jump: Sourced<string>, req: SshRequest, target: Connection, configs: SshConfigs, depth: number): Connection[] {
-  if (depth >= 8) throw new InputError([{ message: `${req.destination.value}: ProxyJump nests more than 8 hosts deep (${jump.from})` }]);
+function resolveJumps(jump: Sourced<string>, req: SshRequest, target: Connection, configs: SshConfigs, via: string[]): Connection[] {
+  if (via.length > 8) throw new InputError([{ message: `${via[0]}: ProxyJump nests more than 8 hosts deep (${via.join(' → ')}; ${jump.from})` }]);
   const overrides = req.options.filter((o) => o.from.startsWith('--'));
   const hops = jump.value.split(',').map((spec, i) => {
     const hop = parseHop(spec);
     if (!hop) throw new InputError([{ message: `${req.destination.value}: ProxyJump '${spec}' (${jump.from}) is not [user@]host[:port]` }]);
+    if (via.includes(hop.host)) throw new InputError([{ message: `${via[0]}: jump host loop via ${hop.host} (${[...via, hop.host].join(' → ')}; ${jump.from})` }]);
     const options: SshOption[] = [
       ...overrides.filter((o) => o.key !== 'identityfile' && o.key !== 'user' && o.key !== 'port'),
       ...(hop.user ? [{ key: 'user' as const, value: hop.user, from: jump.from }] : []),
       ...(hop.port ? [{ key: 'port' as const, value: String(hop.port), from: jump.from }] : []),
       ...(i > 0 ? [{ key: 'proxyjump' as const, value: 'none', from: jump.from }] : []),
     ];
-    const c = resolveConnection({ destination: { value: hop.host, from: jump.from }, options, ...(req.configFile ? { configFile: req.configFile } : {}) }, configs, localUser(), depth + 1);
+    const c = resolveConnection({ destination: { value: hop.host, from: jump.from }, options, ...(req.configFile ? { configFile: req.configFile } : {}) }, configs, localUser(), via);
     if (c.identityFiles.every((f) => f.from === 'default')) c.identityFiles.push(...target.identityFiles.filter((f) => f.from !== 'default' && !c.identityFiles.some((g) => g.value === f.value)));
     if (c.knownHostsFiles.from === 'default') c.knownHostsFiles = { value: [...new Set([...c.knownHostsFiles.value, ...target.knownHostsFiles.value])], from: c.knownHostsFiles.from };
     return c;

@@ -26,14 +26,22 @@ interface Line {
   text: string;
   file: string;
   line: number;
+  /** The Host/Match lines an Include sat in: the line applies only for a host all of them match (as ssh reads an Include inside a block). */
+  when: Line[];
+}
+
+interface Parsed {
+  config: SSHConfig;
+  /** The source line of each directive the parser returned. */
+  origins: Map<object, Line>;
 }
 
 export interface LoadedSshConfig {
   files: string[];
-  config: SSHConfig;
-  /** The source line of each directive the parser returned, in the parser's order. */
-  origins: Map<object, Line>;
+  lines: Line[];
   warnings: string[];
+  /** The parsed config for each combination of conditional Includes in force. */
+  parsed: Map<string, Parsed>;
 }
 
 const home = () => sshHome();
@@ -50,8 +58,11 @@ function includeTargets(pattern: string, base: string): string[] {
   return readdirSync(dir).filter((n) => match(n)).sort().map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
 }
 
-/** A file's lines with Include expanded in place (a conditional Include's block header is re-stated after it). */
-function expand(file: string, base: string, depth: number, warnings: string[]): Line[] {
+/**
+ * A file's lines with Include expanded in place. An Include inside a Host or Match block counts only for
+ * hosts that block matches (its lines carry the block's header in `when`); after it the outer block goes on.
+ */
+function expand(file: string, base: string, depth: number, when: Line[], warnings: string[]): Line[] {
   if (depth > 16) {
     warnings.push(`${show(file)}: Include nested more than 16 deep: not followed`);
     return [];
@@ -59,7 +70,7 @@ function expand(file: string, base: string, depth: number, warnings: string[]): 
   const out: Line[] = [];
   let header: Line | undefined;
   readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-    const here = { text, file: show(file), line: i + 1 };
+    const here: Line = { text, file: show(file), line: i + 1, when };
     const m = /^\s*(\w+)\s*(?:=\s*|\s+)(.*)$/.exec(text);
     const keyword = m?.[1].toLowerCase();
     if (keyword === 'host' || keyword === 'match') header = here;
@@ -67,12 +78,42 @@ function expand(file: string, base: string, depth: number, warnings: string[]): 
       out.push(here);
       return;
     }
+    const inner = header ? [...when, header] : when;
+    const included: Line[] = [];
     for (const pattern of m![2].trim().split(/\s+/)) {
-      for (const target of includeTargets(pattern.replace(/^"|"$/g, ''), base)) out.push(...expand(target, base, depth + 1, warnings));
+      for (const target of includeTargets(pattern.replace(/^"|"$/g, ''), base)) included.push(...expand(target, base, depth + 1, inner, warnings));
     }
-    if (header) out.push({ ...header });
+    out.push(...included);
+    // The included files' own blocks end with them: what follows belongs to the block the Include was in.
+    if (included.some((l) => /^\s*(host|match)\b/i.test(l.text))) out.push(header ? { ...header } : { ...here, text: 'Host *' });
   });
   return out;
+}
+
+/** Parses lines with the `ssh-config` package and maps each directive back to its file and line. */
+function parseLines(lines: Line[], files: string[]): Parsed {
+  let config: SSHConfig;
+  try {
+    config = SSHConfig.parse(lines.map((l) => l.text).join('\n'));
+  } catch (err: unknown) {
+    throw new InputError([{ file: files[files.length - 1], message: `ssh_config: ${(err as Error).message}` }]);
+  }
+  // The parser keeps no positions: its directives come in source order, one per non-comment line.
+  const directives = lines.filter((l) => l.text.trim() && !l.text.trim().startsWith('#'));
+  const origins = new Map<object, Line>();
+  let next = 0;
+  for (const node of config as unknown as { param?: string; value?: unknown; config?: { param?: string; value?: unknown }[] }[]) {
+    if (!node.param) continue;
+    origins.set(node, directives[next++]);
+    for (const child of node.config ?? []) {
+      if (!child.param) continue;
+      origins.set(child, directives[next++]);
+      // Canonicalisation looks names up in DNS: kubecheck does not (and the parser would run nslookup).
+      if (child.param.toLowerCase() === 'canonicalizehostname') child.value = 'no';
+    }
+    if (node.param.toLowerCase() === 'canonicalizehostname') node.value = 'no';
+  }
+  return { config, origins };
 }
 
 /** The user's ~/.ssh/config and /etc/ssh/ssh_config, or only `file` (like ssh -F). Missing files are no config. */
@@ -89,36 +130,36 @@ export function loadSshConfig(file?: string): LoadedSshConfig {
   for (const c of candidates) {
     if (!existsSync(c.path)) continue;
     files.push(show(c.path));
-    lines.push(...expand(c.path, c.base, 0, warnings));
+    lines.push(...expand(c.path, c.base, 0, [], warnings));
   }
-  let config: SSHConfig;
-  try {
-    config = SSHConfig.parse(lines.map((l) => l.text).join('\n'));
-  } catch (err: unknown) {
-    throw new InputError([{ file: files[files.length - 1], message: `ssh_config: ${(err as Error).message}` }]);
-  }
-  // The parser keeps no positions: its directives come in source order, one per non-comment line.
-  const directives = lines.filter((l) => l.text.trim() && !l.text.trim().startsWith('#'));
-  const origins = new Map<object, Line>();
-  let next = 0;
-  for (const node of config as unknown as { param?: string; config?: { param?: string }[] }[]) {
-    if (!node.param) continue;
-    origins.set(node, directives[next++]);
-    for (const child of node.config ?? []) if (child.param) origins.set(child, directives[next++]);
-  }
-  for (const [node, at] of origins) {
-    const n = node as { param: string; value: unknown; config?: unknown };
-    const where = at ? `${at.file}:${at.line}: ` : '';
-    if (n.param.toLowerCase() === 'match') {
-      const text = Array.isArray(n.value) ? (n.value as { val: string }[]).map((v) => v.val).join(' ') : String(n.value);
-      if (/\b(exec|canonical|final|localnetwork|tagged)\b/i.test(text)) warnings.push(`${where}Match ${text}: not evaluated by kubecheck (only Match all, host, originalhost, user and localuser are)`);
-    } else if (n.param.toLowerCase() === 'canonicalizehostname' && /^(yes|always)$/i.test(String(n.value))) {
-      // Canonicalisation looks names up in DNS: kubecheck does not, and the parser would run nslookup.
-      warnings.push(`${where}CanonicalizeHostname ${String(n.value)}: not followed by kubecheck (names are used as written)`);
-      n.value = 'no';
+  for (const at of lines) {
+    const m = /^\s*(\w+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(at.text);
+    if (!m) continue;
+    const where = `${at.file}:${at.line}: `;
+    if (m[1].toLowerCase() === 'match' && /\b(exec|canonical|final|localnetwork|tagged)\b/i.test(m[2])) {
+      warnings.push(`${where}Match ${m[2]}: not evaluated by kubecheck (only Match all, host, originalhost, user and localuser are)`);
+    } else if (m[1].toLowerCase() === 'canonicalizehostname' && /^(yes|always)$/i.test(m[2])) {
+      warnings.push(`${where}CanonicalizeHostname ${m[2]}: not followed by kubecheck (names are used as written)`);
     }
   }
-  return { files, config, origins, warnings };
+  const parsed = new Map<string, Parsed>();
+  if (!lines.some((l) => l.when.length)) parsed.set('', parseLines(lines, files));
+  return { files, lines, warnings, parsed };
+}
+
+/** The config as ssh reads it for this host: only the conditional Includes whose blocks match it. */
+function parsedFor(loaded: LoadedSshConfig, host: string, user: string | undefined): Parsed {
+  const shared = loaded.parsed.get('');
+  if (shared) return shared;
+  const headers = [...new Set(loaded.lines.flatMap((l) => l.when))];
+  const active = new Set(headers.filter((h) => {
+    const probe = SSHConfig.parse(`${h.text}\n  KcProbe yes`);
+    return (probe.compute({ Host: host, ...(user !== undefined ? { User: user } : {}) }, { ignoreCase: true, matchExec: false }) as Record<string, unknown>).kcprobe !== undefined;
+  }));
+  const key = headers.map((h) => (active.has(h) ? '1' : '0')).join('');
+  let p = loaded.parsed.get(key);
+  if (!p) loaded.parsed.set(key, (p = parseLines(loaded.lines.filter((l) => l.when.every((h) => active.has(h))), loaded.files)));
+  return p;
 }
 
 type Computed = Record<string, string | string[] | undefined>;
@@ -137,12 +178,13 @@ export function expandTokens(path: string, ctx: { host: string; user: string; po
  */
 export function resolveSsh(loaded: LoadedSshConfig, host: string, user?: string): SshConfigValues {
   const warnings = [...loaded.warnings];
-  const sections = [...(loaded.config as unknown as { param?: string; value?: unknown; config?: unknown[] }[])];
+  const { config, origins } = parsedFor(loaded, host, user);
+  const sections = [...(config as unknown as { param?: string; value?: unknown; config?: unknown[] }[])];
   const computeOn = (config: SSHConfig): Computed =>
     config.compute({ Host: host, ...(user !== undefined ? { User: user } : {}) }, { ignoreCase: true, matchExec: false }) as unknown as Computed;
   const values = new Map<SshKey, Sourced<string>[]>();
   if (!sections.length) return { values, warnings };
-  const all = computeOn(loaded.config);
+  const all = computeOn(config);
   /** The first section whose inclusion sets `key` (to this value): first value wins, so it is where it came from. */
   const origin = (key: string, value?: string): string => {
     let lo = 0;
@@ -161,7 +203,7 @@ export function resolveSsh(loaded: LoadedSshConfig, host: string, user?: string)
     }
     const section = sections[lo];
     const child = (section.config as { param?: string }[] | undefined)?.find((c) => c.param?.toLowerCase() === key);
-    const at = loaded.origins.get(child ?? section);
+    const at = origins.get(child ?? section);
     return at ? `${at.file}:${at.line}` : 'ssh_config';
   };
   for (const key of SSH_KEYS) {

@@ -3,15 +3,14 @@
 // line for each host is handed to the real `ssh -G` (where OpenSSH would connect: address, user, port,
 // keys, jump host, host-key checking). Nothing is dialled: Ansible's ssh_executable is a recorder that
 // runs `ssh -G` and exits.
-import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectSameAsSsh, type KcHost, parseSshG, run, type SshG } from './helpers.js';
 
 const FIXTURES = resolve('fixtures/inventories');
 const BIN = resolve('bin/kubecheck.js');
-const SSH_DEFAULT_KEYS = ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ecdsa_sk', '~/.ssh/id_ed25519', '~/.ssh/id_ed25519_sk', '~/.ssh/id_xmss', '~/.ssh/id_dsa'];
 
 interface Case {
   title: string;
@@ -19,20 +18,6 @@ interface Case {
   vaultPasswordFile?: string;
   /** One ssh_config for both (ssh -F / --ssh-config): OpenSSH reads ~/.ssh from the passwd home, not $HOME. */
   sshConfig?: string;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-  return new Promise((res) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
 }
 
 const staged: string[] = [];
@@ -58,17 +43,6 @@ function stage(name: string): { dir: string; home: string; env: NodeJS.ProcessEn
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_') && k !== 'SSH_AUTH_SOCK'));
   Object.assign(env, { HOME: home, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: join(dir, '.ansible-tmp'), ANSIBLE_PYTHON_INTERPRETER: 'auto_silent' });
   return { dir, home, env };
-}
-
-type SshG = Map<string, string[]>;
-
-function parseSshG(text: string): SshG {
-  const out: SshG = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) (.*)$/.exec(line);
-    if (m) out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
-  }
-  return out;
 }
 
 /** What `ssh -G` concludes for the ssh command line real Ansible builds for each host. */
@@ -107,27 +81,6 @@ function groupsOf(list: Record<string, { hosts?: string[]; children?: string[] }
   return out;
 }
 
-interface KcHost {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFiles: string[];
-  identitiesOnly: boolean;
-  hostKeyPolicy: string;
-  knownHostsFiles: string[];
-  proxyJump?: string;
-  jumps: { host: string; port: number; user: string }[];
-  connectTimeout?: number;
-  become: boolean;
-  groups: string[];
-  roles: string[];
-  sources: Record<string, string>;
-  vars?: Record<string, unknown>;
-}
-
-const policyOf = (v: string) => (v === 'false' ? 'off' : v === 'accept-new' ? 'accept-new' : 'strict');
-
 const cases = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'case.json'))).sort();
 
 describe('inventories resolve as ansible-inventory and ansible → ssh -G say', () => {
@@ -162,39 +115,9 @@ describe('inventories resolve as ansible-inventory and ansible → ssh -G say', 
       const ssh = await ansibleSsh(c, s, [...groups.keys()]);
       for (const [h, g] of ssh) {
         const k = byName.get(h)!;
-        const one = (key: string) => g.get(key)?.[0];
-        const keys = ['hostname', 'user', 'port', 'identityfile', 'identitiesonly', 'proxyjump', 'stricthostkeychecking', 'userknownhostsfile', 'connecttimeout'];
-        const where = `${h}: ssh -G says ${JSON.stringify(Object.fromEntries(keys.map((x) => [x, g.get(x)])))}`;
-        expect(k.address, where).toBe(one('hostname'));
-        expect(k.user, where).toBe(one('user'));
-        expect(k.port, where).toBe(Number(one('port')));
-        const ids = g.get('identityfile') ?? [];
-        if (JSON.stringify(ids) === JSON.stringify(SSH_DEFAULT_KEYS)) expect(k.sources.identityFiles, where).toBe('default');
-        else {
-          const expand = (p: string) => p.replace(/^~(?=\/)/, s.home).replace(/%r/g, k.user).replace(/%h/g, k.address).replace(/%p/g, String(k.port)).replace(/%%/g, '%');
-          expect(k.identityFiles, where).toEqual(ids.map(expand));
-        }
-        expect(k.identitiesOnly, where).toBe(one('identitiesonly') === 'yes');
-        expect(k.hostKeyPolicy, where).toBe(policyOf(one('stricthostkeychecking')!));
-        expect(k.knownHostsFiles, where).toEqual(one('userknownhostsfile')!.split(' '));
-        expect(k.connectTimeout ?? 'none', where).toBe(one('connecttimeout') === 'none' ? 'none' : Number(one('connecttimeout')));
-        // ssh -G prints the ProxyJump normalised (user@[host]:port): compare the hops, not the spelling.
-        const hopsOf = (spec: string | undefined) => (spec ?? '').split(',').filter(Boolean).map((x) => {
-          const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(x)!;
-          return { user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: m[3] };
-        });
-        const hops = hopsOf(one('proxyjump'));
-        expect(hopsOf(k.proxyJump), where).toEqual(hops);
-        // Each hop as ssh itself reaches it for ProxyJump (ssh -l USER -p PORT HOP, under the same config).
-        expect(k.jumps.length, where).toBeGreaterThanOrEqual(hops.length);
-        const mine = k.jumps.slice(k.jumps.length - hops.length);
-        for (const [i, m] of hops.entries()) {
-          const spec = `${m.user ?? ''}@${m.host}:${m.port ?? ''}`;
-          const hop = parseSshG((await run('ssh', ['-G', ...(c.sshConfig ? ['-F', join(s.dir, c.sshConfig)] : []), ...(m.user ? ['-l', m.user] : []), ...(m.port ? ['-p', m.port] : []), m.host], { cwd: s.dir, env: s.env })).stdout);
-          expect(mine[i], `${h} hop ${spec}`).toMatchObject({ host: hop.get('hostname')![0], user: hop.get('user')![0], port: Number(hop.get('port')![0]) });
-        }
+        await expectSameAsSsh(k, g, { home: s.home, cwd: s.dir, env: s.env, ...(c.sshConfig ? { sshConfig: join(s.dir, c.sshConfig) } : {}) });
         const become = ansible._meta.hostvars[h]?.ansible_become;
-        if (become !== undefined) expect(k.become, where).toBe(become === true || /^(yes|true|1|y|on|t)$/i.test(String(become)));
+        if (become !== undefined) expect(k.become, `${h}: become`).toBe(become === true || /^(yes|true|1|y|on|t)$/i.test(String(become)));
       }
     });
   }
