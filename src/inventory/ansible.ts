@@ -5,7 +5,7 @@
 //   < the host's inventory vars < host_vars/<host>,
 // groups ordered by (depth, ansible_group_priority, name), later sources over earlier ones.
 // Sources: a file, an executable (run with --list, bounded), or a directory of them.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
@@ -395,16 +395,34 @@ function parseYamlInventory(data: InventoryData, text: string, file: string, war
 
 // ---- executable inventories (the script plugin) ----
 
+/** Runs an inventory script, bounded: on time-out its whole process group is killed (a script's children too). */
 function runScript(file: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(resolvePath(file), args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const shown = `${displayPath(file)} ${args.join(' ')}`;
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-        const reason = e.killed ? `did not finish within ${timeoutMs / 1000} s (stopped)` : typeof e.code === 'number' ? `exited ${e.code}` : (e.message.split('\n')[0]);
-        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        reject(new InputError([{ file, message: `the inventory script (${shown}) ${reason}${tail ? `: ${tail}` : ''}` }]));
-      } else resolve(stdout);
+    const shown = `${displayPath(file)} ${args.join(' ')}`;
+    const child = spawn(resolvePath(file), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new InputError([{ file, message: `cannot run the inventory script (${shown}): ${e.message}` }]));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const tail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-3).join(' | ');
+      if (timedOut) reject(new InputError([{ file, message: `the inventory script (${shown}) did not finish within ${Math.round(timeoutMs / 100) / 10} s and was stopped (--inventory-timeout)` }]));
+      else if (code !== 0) reject(new InputError([{ file, message: `the inventory script (${shown}) ${signal ? `was killed by ${signal}` : `exited ${code}`}${tail ? `: ${tail}` : ''}` }]));
+      else resolve(Buffer.concat(out).toString('utf8'));
     });
   });
 }
@@ -420,7 +438,14 @@ function parseJsonOutput(text: string, file: string, what: string): unknown {
 
 async function parseScript(data: InventoryData, file: string, options: AnsibleOptions): Promise<void> {
   const shown = `${displayPath(file)} --list`;
-  const out = parseJsonOutput(await runScript(file, ['--list'], options.scriptTimeoutMs), file, shown);
+  // One bound for the whole inventory, --host calls included.
+  const deadline = Date.now() + options.scriptTimeoutMs;
+  const left = () => {
+    const ms = deadline - Date.now();
+    if (ms <= 0) throw new InputError([{ file, message: `the inventory script (${displayPath(file)}) did not answer for every host within ${options.scriptTimeoutMs / 1000} s (--inventory-timeout)` }]);
+    return ms;
+  };
+  const out = parseJsonOutput(await runScript(file, ['--list'], left()), file, shown);
   if (!isMapping(out)) throw new InputError([{ file, message: `${shown} must print a JSON object of groups, not ${Array.isArray(out) ? 'a list' : typeof out}` }]);
   let meta: Record<string, unknown> | undefined;
   const bad = (message: string): never => {
@@ -452,7 +477,7 @@ async function parseScript(data: InventoryData, file: string, options: AnsibleOp
     let from = shown;
     if (meta === undefined) {
       from = `${displayPath(file)} --host ${host.name}`;
-      vars = parseJsonOutput(await runScript(file, ['--host', host.name], options.scriptTimeoutMs), file, from);
+      vars = parseJsonOutput(await runScript(file, ['--host', host.name], left()), file, from);
     }
     if (vars === undefined || vars === null) continue;
     if (!isMapping(vars)) bad(`the variables of host '${host.name}' must be an object`);

@@ -429,7 +429,7 @@ export function hostsFromList(list: string, options: LoadOptions = {}): Inventor
         roles: options.role ? { value: [options.role], from: '--role' } : { value: [], from: 'default' },
       }));
     } catch (err: unknown) {
-      if (err instanceof InputError) problems.push(...err.problems.map((p) => ({ ...p, message: `--hosts: ${p.message}` })));
+      if (err instanceof InputError) problems.push(...err.problems.map((p) => (p.file ? p : { ...p, message: `--hosts: ${p.message}` })));
       else problems.push({ message: `--hosts: ${(err as Error).message}` });
     }
   }
