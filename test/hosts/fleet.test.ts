@@ -1,6 +1,6 @@
 // Fleet preflight over SSH against real test hosts (network/mount/uts/pid namespaces with their own sshd).
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,6 +208,39 @@ describe('SSH edge cases on real test hosts', () => {
     const out = await kubecheck('preflight', '-i', inv, '-o', 'json', '--only', 'fleet.hostname-unique');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout).results[0]).toMatchObject({ target: 'behind', status: 'pass', message: "hostname 'h14' is unique" });
+  });
+
+  it('an Ansible directory and an ssh_config: each host reached where Ansible and ssh would go (an alias, a second key, a jump host from ssh_config)', async () => {
+    const base = join(fleet.dir, 'ansible-ssh');
+    mkdirSync(join(base, 'inventory', 'group_vars', 'all'), { recursive: true });
+    mkdirSync(join(base, 'inventory', 'host_vars'), { recursive: true });
+    writeFileSync(join(base, 'inventory', 'hosts.yaml'), [
+      'all:', '  children:',
+      '    kube_control_plane:', '      hosts:', '        node1: {ansible_host: edge-1}',
+      '    kube_node:', '      hosts:', `        node2: {ansible_host: ${H(2).ip}}`, '        node3: {ansible_host: behind-3}', '',
+    ].join('\n'));
+    // Ansible's key is one the hosts refuse: ssh offers ssh_config's next, as it would.
+    writeFileSync(join(base, 'inventory', 'group_vars', 'all', 'all.yml'), `ansible_user: root\nansible_ssh_private_key_file: ${fleet.wrongKey}\n`);
+    writeFileSync(join(base, 'inventory', 'host_vars', 'node2.yml'), 'ansible_port: 22\n');
+    const sshConfig = join(base, 'ssh.conf');
+    writeFileSync(sshConfig, [
+      'Host edge-1', `    HostName ${H(1).ip}`,
+      'Host behind-3', `    HostName ${H(14).ip}`, '    ProxyJump jumpbox',
+      'Host jumpbox', `    HostName ${H(2).ip}`, '    User root',
+      'Host *', `    IdentityFile ${fleet.key}`, '    IdentitiesOnly yes', `    UserKnownHostsFile ${fleet.knownHosts}`, '    StrictHostKeyChecking yes', '',
+    ].join('\n'));
+    const out = await kubecheck('preflight', '-i', join(base, 'inventory'), '--ssh-config', sshConfig, '--only', 'fleet.hostname-unique', '-o', 'json');
+    expect(out.code, out.stdout + out.stderr).toBe(0);
+    const run = JSON.parse(out.stdout) as RunResult;
+    // The hostname each host reports says which machine the connection reached.
+    expect(run.results.map((r) => [r.target, r.status, r.message])).toEqual([
+      ['node1', 'pass', "hostname 'h1' is unique"], ['node2', 'pass', "hostname 'h2' is unique"], ['node3', 'pass', "hostname 'h14' is unique"],
+    ]);
+    expect(run.targets?.map((t) => [t.name, t.reached, t.reachedBy])).toEqual([['node1', true, 'ssh'], ['node2', true, 'ssh'], ['node3', true, 'ssh']]);
+    const shown = await kubecheck('inventory', '-i', join(base, 'inventory'), '--ssh-config', sshConfig);
+    expect(shown.stdout).toMatch(new RegExp(`node1  root@${H(1).ip.replace(/\./g, '\\.')} `));
+    expect(shown.stdout).toMatch(/address\s+\S+\s+← .*ssh\.conf:2/);
+    expect(shown.stdout).toMatch(new RegExp(`jump\\s+root@${H(2).ip.replace(/\./g, '\\.')}\\s+← .*ssh\\.conf:5`));
   });
 
   it('Ctrl-C during a run closes the connections and exits 130 with the report', async () => {
