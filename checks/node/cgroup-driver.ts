@@ -1,6 +1,16 @@
+import type { NodeFacts } from '../../src/core/facts.js';
 import type { NodeCheck } from '../../src/core/types.js';
 import { fail, pass, skip } from '../../src/core/findings.js';
 import { restartCommand } from './restart.js';
+
+/** Docker's cgroup driver when Docker is the node's runtime (cri-dockerd): daemon.json's exec-opts, else cgroupfs. */
+function dockerDriver(facts: NodeFacts): string | undefined {
+  const docker = facts.runtimesInstalled.includes('cri-dockerd') || facts.processes.some((p) => p.comm === 'cri-dockerd');
+  if (!docker) return undefined;
+  const opts = facts.runtimeConfig.dockerDaemon?.json?.['exec-opts'];
+  const set = Array.isArray(opts) ? opts.map(String).find((o) => /^native\.cgroupdriver=/.test(o)) : undefined;
+  return set ? set.split('=')[1] : 'cgroupfs';
+}
 
 export const cgroupDriver: NodeCheck = {
   kind: 'node',
@@ -9,6 +19,7 @@ export const cgroupDriver: NodeCheck = {
   area: 'node',
   codes: {
     mismatch: 'the kubelet and containerd use different cgroup drivers: every pod sandbox fails',
+    'will-mismatch': 'pre-install: the runtime\'s cgroup driver differs from the one kubeadm will give the kubelet (systemd unless configured)',
     'not-configured': 'the kubelet or containerd has no cgroup driver configured yet (nothing to compare)',
   },
   why:
@@ -17,9 +28,24 @@ export const cgroupDriver: NodeCheck = {
     'for systemd cgroups"). Use systemd on hosts whose init is systemd (kubeadm\'s default since 1.22), ' +
     'cgroupfs elsewhere.',
   remediation: 'set the same driver in /var/lib/kubelet/config.yaml (cgroupDriver) and /etc/containerd/config.toml (SystemdCgroup), then restart containerd and the kubelet',
-  run(facts) {
+  params: {
+    type: 'object',
+    properties: { kubeletCgroupDriver: { enum: ['systemd', 'cgroupfs'], description: 'the driver kubeadm will give the kubelet (KubeletConfiguration cgroupDriver; default systemd)' } },
+    additionalProperties: false,
+  },
+  run(facts, ctx) {
     const d = facts.cgroupDrivers;
-    const evidence = { 'cgroup drivers': `kubelet: ${d.kubelet ?? 'not configured'}; containerd: ${d.containerd ?? 'not configured'}` };
+    const evidence = { 'cgroup drivers': `kubelet: ${d.kubelet ?? 'not configured'}; containerd: ${d.containerd ?? 'not configured'}${dockerDriver(facts) ? `; docker: ${dockerDriver(facts)}` : ''}` };
+    if (!d.kubelet && ctx.phase === 'pre') {
+      // Before kubeadm writes /var/lib/kubelet/config.yaml: compare the runtime with what kubeadm will configure.
+      const runtime = d.containerd ? { name: 'containerd', driver: d.containerd, fix: `set SystemdCgroup = ${ctx.params.kubeletCgroupDriver !== 'cgroupfs'} in /etc/containerd/config.toml` } : dockerDriver(facts) ? { name: 'Docker', driver: dockerDriver(facts)!, fix: 'set "exec-opts": ["native.cgroupdriver=systemd"] in /etc/docker/daemon.json' } : undefined;
+      const kubelet = ctx.params.kubeletCgroupDriver === 'cgroupfs' ? 'cgroupfs' : 'systemd';
+      if (!runtime) return skip('nothing to compare yet: the runtime has no cgroup driver configured', { evidence, code: 'not-configured' });
+      if (runtime.driver === kubelet) return pass(`${runtime.name} uses ${runtime.driver}, the driver kubeadm will give the kubelet`, { evidence });
+      return fail(`${runtime.name} uses the ${runtime.driver} cgroup driver but kubeadm will configure the kubelet for ${kubelet}${ctx.params.kubeletCgroupDriver ? '' : ' (its default)'}`, {
+        evidence, code: 'will-mismatch', remediation: `${runtime.fix}   # or give kubeadm a KubeletConfiguration with cgroupDriver: ${runtime.driver}`,
+      });
+    }
     if (!d.kubelet || !d.containerd) {
       return skip(`nothing to compare yet: ${!d.kubelet ? 'no /var/lib/kubelet/config.yaml cgroupDriver' : 'no SystemdCgroup in /etc/containerd/config.toml'}`, { evidence, code: 'not-configured' });
     }

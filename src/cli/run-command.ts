@@ -2,7 +2,9 @@
 // before and after the run, and the exit code.
 import { CHECKS, findCheck } from '../../checks/index.js';
 import { createProgress } from '../../reporters/progress.js';
+import { probeFleet } from '../collectors/fleet-probes.js';
 import { collectFromHost } from '../collectors/host.js';
+import type { Transport } from '../transports/types.js';
 import { packageVersion } from '../core/assets.js';
 import { compareRuns, loadReport } from '../core/baseline.js';
 import { exitCodeOf, runSuite, type ClusterSource } from '../core/runner.js';
@@ -87,11 +89,27 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
   if (options.role) parameters.role = options.role;
   if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
+  // Connections kept open after collection for the probes between hosts (fleet.reachability), then closed.
+  const kept = new Map<string, Transport>();
+  const registries = entries.filter((e) => e.id === 'node.registry' && typeof e.params.registry === 'string').map((e) => e.params.registry as string);
   try {
     const run = await runSuite({
       command,
       checks: CHECKS,
-      collect: (host, o) => collectFromHost(host, { ...o, ...(options.profile ? { profile: options.profile } : {}) }),
+      collect: (host, o) => collectFromHost(host, {
+        ...o,
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(registries.length ? { endpoints: registries } : {}),
+        ...(o.keepOpen ? { keep: (t: Transport) => kept.set(host.name, t) } : {}),
+      }),
+      probeFleet: async (members, probeKinds, s) => {
+        try {
+          return await probeFleet(members, kept, probeKinds, s);
+        } finally {
+          await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
+          kept.clear();
+        }
+      },
       suite,
       entries,
       hosts: source.hosts,
@@ -113,6 +131,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     return code;
   } finally {
     progress.stop();
+    await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
     await source.close();
   }
 }

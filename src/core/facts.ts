@@ -62,6 +62,65 @@ export interface CniFacts {
   subnetEnv: Probe<Record<string, string>>;
 }
 
+export interface DefaultRoute {
+  family: 'inet' | 'inet6';
+  dev: string;
+  gateway?: string;
+  prefsrc?: string;
+}
+
+export interface ProxySetting {
+  /** `env` (the session's environment), `/etc/environment`, or a unit drop-in file. */
+  source: string;
+  name: string;
+  value: string;
+}
+
+export interface Leftovers {
+  files: string[];
+  nonEmptyDirs: string[];
+  links: string[];
+  /** KUBE-* iptables chains, when read (before an install). */
+  kubeChains: number | null;
+}
+
+export interface Persisted {
+  /** Each sysctl's value after a reboot: the last file that sets it, in systemd-sysctl's order. */
+  sysctls: Record<string, { value: string; file: string }>;
+  /** Modules loaded at boot, with the file that lists them. */
+  modules: { name: string; file: string }[];
+  selinux?: { mode: string; file: string };
+  swappiness: string | null;
+}
+
+export interface DiskSpace {
+  path: string;
+  /** The folder measured (the path, or its nearest existing parent). */
+  measured: string;
+  mount: string;
+  sizeKiB: number;
+  availableKiB: number;
+}
+
+export interface RuntimeConfig {
+  dockerDaemon?: { text: string; json?: Record<string, unknown>; error?: string };
+  /** /etc/docker/certs.d/HOST/ and /etc/containerd/certs.d/HOST/ with their files. */
+  certDirs: { dir: string; host: string; files: string[] }[];
+  containerdHosts: { file: string; content: string }[];
+  /** The registry-related lines of /etc/containerd/config.toml. */
+  containerdLines: string[];
+}
+
+export interface SystemInputs {
+  /** As system-validators decides it from /proc/mounts. */
+  cgroupVersion: 'v1' | 'v2' | 'unknown';
+  /** Enabled controllers: /proc/cgroups' (v1) or cgroup.controllers plus devices/freezer (v2). */
+  controllers: string[];
+  cgroupMounts: string[];
+  /** CONFIG_X → y/m, from the first kernel config file found (null when none was found). */
+  kernelConfig: { source: string; values: Record<string, string> } | null;
+}
+
 export interface NodeFacts {
   hostname: string;
   kernel: string;
@@ -84,6 +143,8 @@ export interface NodeFacts {
   sysctls: Record<string, string | null>;
   /** Kernel modules present (loaded or built in) among those kubeadm cares about. */
   modules: string[];
+  /** Those of them built into the kernel (nothing to load at boot). */
+  builtinModules: string[];
   cpus: number | null;
   memoryMiB: number | null;
   /** Processes of interest by name (comm): kubelet, containerd, firewalld, … */
@@ -97,7 +158,7 @@ export interface NodeFacts {
   /** Container runtimes installed on the host (containerd, crio, dockerd, cri-dockerd), found in PATH. */
   runtimesInstalled: string[];
   /** CRI sockets present and whether something answers on them. */
-  runtimeSockets: { path: string; listening: boolean; answer?: string }[];
+  runtimeSockets: { path: string; listening: boolean; answer?: string; problem?: string }[];
   kubeletHealthz: Probe<{ ok: boolean; detail: string }>;
   selinux: 'enforcing' | 'permissive' | 'disabled';
   certificates: (Certificate | CertificateProblem)[];
@@ -106,6 +167,50 @@ export interface NodeFacts {
   cgroupDrivers: { kubelet?: string; containerd?: string };
   /** How this host was installed (kubeadm, binary, k3s, minikube) and its CNI, as detected (or as --profile says). */
   profile: { name: string; cni: string; why: string };
+  /** Executables in PATH (name → path, null when absent), as kubeadm's InPathCheck looks for them. */
+  binaries: Probe<Record<string, string | null>>;
+  /** `kubelet --version` and `kubeadm version` on the host, read when no kubelet runs (before an install). */
+  versions: { kubelet?: string; kubeadm?: string; kubeletError?: string; kubeadmError?: string };
+  /** What the hostname resolves to through NSS (/etc/hosts, DNS), as the kubelet and kubeadm look it up. */
+  hostnameAddresses: Probe<string[]>;
+  /** The default routes (the interface kubeadm, the kubelet and flannel take an address from). */
+  defaultRoutes: Probe<DefaultRoute[]>;
+  /** Proxy settings of the session, /etc/environment and the runtime's/kubelet's units (credentials masked on the host). */
+  proxy: ProxySetting[];
+  /** What an earlier install left. */
+  leftovers: Leftovers;
+  /** What the host will have after a reboot (sysctl.d, modules-load.d, SELinux config). */
+  persisted: Persisted;
+  disk: Probe<DiskSpace[]>;
+  runtimeConfig: RuntimeConfig;
+  /** What kubeadm's SystemVerification reads: cgroup version and controllers, the kernel config. */
+  system: Probe<SystemInputs>;
+  /**
+   * Connections tried from this host over its own connection after the collector ran (its sshd dials):
+   * the registries and mirrors its runtime is configured for, and any asked for. Absent when not tried.
+   */
+  endpoints?: { address: string; url?: string; ok: boolean; detail: string }[];
   /** Raw outputs per section, kept for evidence. */
   raw: Record<string, string>;
+}
+
+/** One path probed between two hosts: from `from`, to `to`'s address and port. */
+export interface PathProbe {
+  from: string;
+  to: string;
+  address: string;
+  port: number;
+  proto: 'tcp' | 'udp';
+  /** What needs the path (`the API server`, `flannel VXLAN`…). */
+  why: string;
+  ok: boolean;
+  /** connected / refused / timed out / no route…, and how the far end listened. */
+  detail: string;
+}
+
+/** What the run learned by making the hosts talk to each other, after every host's facts were in. */
+export interface FleetProbes {
+  reachability?: { paths: PathProbe[]; notes: string[]; skipped?: string };
+  /** Each host's lookup of the other hosts' names (as its kubelet and tools would resolve them). */
+  names?: { lookups: { from: string; name: string; addresses: string[] | null; detail?: string }[]; skipped?: string };
 }

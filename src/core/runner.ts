@@ -3,7 +3,7 @@
 // above it): runSuite({ checks, collect, … }).
 import type { ClusterSnapshot } from './cluster.js';
 import { judgeCluster, judgeFleet, judgeNode, judgeWorkload, notRun, reasonOf, toResult } from './executors.js';
-import type { NodeFacts } from './facts.js';
+import type { FleetProbes, NodeFacts } from './facts.js';
 import { skip } from './findings.js';
 import { forEachLimited, withTimeout } from './pool.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   ClusterCheck,
   FleetCheck,
   FleetMember,
+  FleetProbeKind,
   HostTarget,
   NodeCheck,
   Phase,
@@ -42,7 +43,16 @@ export interface ClusterSource<Api = unknown> {
 }
 
 /** Gathers one host's facts (one connection, one collector run), within the timeout or until the signal aborts. */
-export type CollectFacts<H extends HostTarget> = (host: H, options: { timeoutMs: number; signal: AbortSignal }) => Promise<NodeFacts>;
+export type CollectFacts<H extends HostTarget> = (host: H, options: { timeoutMs: number; signal: AbortSignal; phase: Phase; keepOpen?: boolean }) => Promise<NodeFacts>;
+
+/**
+ * Has the reached hosts talk to each other (kept open since collection: `keepOpen`), for the fleet checks
+ * that judge it; closes what it used. Absent: those checks skip with the reason.
+ */
+export type ProbeFleet = (members: readonly FleetMember[], kinds: FleetProbeKind[], signal: AbortSignal) => Promise<FleetProbes>;
+
+/** Above this many hosts, connections are not kept open for probes between hosts (each pair is a connection). */
+export const MAX_PROBED_HOSTS = 256;
 
 export interface RunOptions<Api = unknown, H extends HostTarget = HostTarget> {
   command: string;
@@ -50,6 +60,7 @@ export interface RunOptions<Api = unknown, H extends HostTarget = HostTarget> {
   checks: readonly Check<Api>[];
   /** How a host's facts are gathered (the CLI gives the SSH/local collector; tests may give recorded facts). */
   collect: CollectFacts<H>;
+  probeFleet?: ProbeFleet;
   cluster?: ClusterSource<Api>;
   /** Re-run failing cluster checks on a fresh snapshot (and failing scenarios) up to this many times (never node facts). */
   retries?: number;
@@ -136,11 +147,13 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
     hostChecks.map(({ check }, i) => (i === 0 ? notRun(check, host, code === 'unreached' ? `host not reached: ${reason}` : reason, code) : toResult(check, host, skip(code === 'unreached' ? 'host not reached' : reason, { code }), 0)));
 
   const needsFacts = hostChecks.length > 0;
+  const probeKinds = [...new Set(fleetChecks.flatMap(({ check }) => check.probes ?? []))];
+  const keepOpen = probeKinds.length > 0 && options.probeFleet !== undefined && options.hosts.length <= MAX_PROBED_HOSTS && options.hosts.length > 1;
   await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
     let facts: NodeFacts | undefined;
     if (needsFacts) {
       try {
-        facts = await options.collect(host, { timeoutMs: options.targetTimeoutMs ?? 60_000, signal: options.signal });
+        facts = await options.collect(host, { timeoutMs: options.targetTimeoutMs ?? 60_000, signal: options.signal, phase, ...(keepOpen ? { keepOpen } : {}) });
       } catch (err: unknown) {
         unreached.set(host.name, reasonOf(err));
       }
@@ -160,7 +173,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
         const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}), ...(clusterMinor !== undefined && Number.isFinite(clusterMinor) ? { clusterMinor } : {}) };
         hostResults.push(judgeNode(check, facts, ctx));
       }
-      members.push({ host: host.name, roles: rolesOf(host), facts });
+      members.push({ host: host.name, roles: rolesOf(host), facts, ...(host.address ? { address: host.address } : {}) });
     } else if (needsFacts) {
       hostResults.push(...unreachedResults(host.name, unreached.get(host.name) ?? 'not reached', 'unreached').filter((r) => nodeChecks.some((c) => c.check.id === r.check)));
     }
@@ -187,8 +200,16 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
   }
 
   members.sort((a, b) => natural(a.host, b.host));
+  let probes: FleetProbes | undefined;
+  if (probeKinds.length && !options.signal.aborted) {
+    const skipped = (why: string): FleetProbes => Object.fromEntries(probeKinds.map((k) => [k, { skipped: why }])) as FleetProbes;
+    if (!options.probeFleet) probes = skipped('this run cannot make hosts talk to each other');
+    else if (members.length < 2) probes = skipped('fewer than two hosts were reached');
+    else if (!keepOpen) probes = skipped(`more than ${MAX_PROBED_HOSTS} hosts: probes between every pair are not made (use --limit)`);
+    else probes = await options.probeFleet(members, probeKinds, options.signal);
+  }
   for (const { entry, check } of fleetChecks) {
-    results.push(...judgeFleet(check, members, { phase, params: entry.params, now: now() }));
+    results.push(...judgeFleet(check, members, { phase, params: entry.params, now: now(), ...(probes ? { probes } : {}) }));
   }
   // Unreached hosts' fleet results: the error is already on their first node check, if there is one.
   for (const [host, reason] of [...unreached, ...[...neverStarted].map((h) => [h, 'interrupted before this host was checked'] as const)]) {

@@ -1,6 +1,6 @@
 // The types every layer shares. Definitions (checks, suites) never change; results are new values.
 import type { ClusterSnapshot } from './cluster.js';
-import type { NodeFacts } from './facts.js';
+import type { FleetProbes, NodeFacts } from './facts.js';
 
 export type Status = 'pass' | 'warn' | 'fail' | 'error' | 'skip';
 export const STATUSES: readonly Status[] = ['pass', 'warn', 'fail', 'error', 'skip'];
@@ -147,17 +147,25 @@ export interface FleetMember {
   host: string;
   roles: readonly Role[];
   facts: NodeFacts;
+  /** The address the host was reached at (the inventory's), when known. */
+  address?: string;
 }
 
 export interface FleetContext {
   phase: Phase;
   params: Record<string, unknown>;
   now: Date;
+  /** What the hosts found by talking to each other (when the check asked for it). */
+  probes?: FleetProbes;
 }
+
+export type FleetProbeKind = keyof FleetProbes;
 
 /** A fleet check sees every reachable host's facts and returns one finding per host it judges. */
 export interface FleetCheck extends CheckBase {
   kind: 'fleet';
+  /** Probes between hosts this check judges; the runner has them made while the connections are open. */
+  probes?: FleetProbeKind[];
   run(members: readonly FleetMember[], ctx: FleetContext): Map<string, Finding>;
 }
 

@@ -1,4 +1,26 @@
+import { connect, type Socket } from 'node:net';
 import { type ExecOptions, type ExecResult, type Transport, TransportError } from './types.js';
+
+/** A socket once connected, or the reason it could not be, within the timeout. */
+export function connected(sock: Socket, what: string, { timeoutMs, signal }: ExecOptions): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.off('connect', onConnect);
+      sock.off('error', done);
+      if (err) {
+        sock.destroy();
+        reject(err);
+      } else resolve(sock);
+    };
+    const onConnect = () => done();
+    const onAbort = () => done(new TransportError('interrupted', `connecting to ${what} was interrupted`));
+    const timer = setTimeout(() => done(new TransportError('timeout', `${what}: timed out after ${timeoutMs} ms`)), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', onConnect).once('error', done);
+  });
+}
 
 /** Runs scripts on this machine through zx (quiet, nothrow, with the run's timeout and abort signal). */
 export class LocalTransport implements Transport {
@@ -26,6 +48,14 @@ export class LocalTransport implements Transport {
       code: out.exitCode,
       timing: { sentAt, firstByteAt: firstByteAt || endedAt, endedAt },
     };
+  }
+
+  connectTcp(address: string, port: number, options: ExecOptions): Promise<Socket> {
+    return connected(connect({ host: address, port }), `${address}:${port}`, options);
+  }
+
+  connectUnix(path: string, options: ExecOptions): Promise<Socket> {
+    return connected(connect({ path }), path, options);
   }
 
   async close(): Promise<void> {}

@@ -339,6 +339,36 @@ export class SshTransport implements Transport {
     });
   }
 
+  /** A channel that settles within the timeout: opened, or the host's reason (sshd's open-failure text). */
+  private channel(open: (cb: (err: Error | undefined, stream: ssh2.ClientChannel) => void) => void, what: string, { timeoutMs, signal }: ExecOptions): Promise<ssh2.ClientChannel> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const done = (err?: Error, stream?: ssh2.ClientChannel) => {
+        if (settled) {
+          stream?.destroy();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(stream!);
+      };
+      const onAbort = () => done(new TransportError('interrupted', `${what}: interrupted`));
+      const timer = setTimeout(() => done(new TransportError('timeout', `${what}: timed out after ${timeoutMs} ms`)), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      open((err, stream) => done(err ? new TransportError('unreachable', `${what}: ${err.message.replace(/^\(SSH\) Channel open failure: /, '')}`, { cause: err }) : undefined, stream));
+    });
+  }
+
+  connectTcp(address: string, port: number, options: ExecOptions): Promise<ssh2.ClientChannel> {
+    return this.channel((cb) => this.client.forwardOut('127.0.0.1', 0, address, port, cb), `${address}:${port}`, options);
+  }
+
+  connectUnix(path: string, options: ExecOptions): Promise<ssh2.ClientChannel> {
+    return this.channel((cb) => this.client.openssh_forwardOutStreamLocal(path, cb), path, options);
+  }
+
   async close(): Promise<void> {
     this.client.end();
   }

@@ -29,5 +29,12 @@ export class TransportError extends Error {
 export interface Transport {
   readonly host: string;
   exec(script: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * A TCP connection made from the host itself (over SSH: the host's sshd dials, as `ssh -W` does), to see
+   * what that host can reach. Rejects with the host's reason (refused, timed out, no route).
+   */
+  connectTcp?(address: string, port: number, options: ExecOptions): Promise<NodeJS.ReadWriteStream & { destroy(): void }>;
+  /** A connection to a unix socket on the host (the CRI socket), made as the login user. */
+  connectUnix?(path: string, options: ExecOptions): Promise<NodeJS.ReadWriteStream & { destroy(): void }>;
   close(): Promise<void>;
 }

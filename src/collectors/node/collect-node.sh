@@ -34,13 +34,14 @@ sysctls() {
     if [ -r /proc/sys/$k ]; then v=; read v < /proc/sys/$k; echo "$k=$v"; else echo "$k=<missing>"; fi
   done
 }
-modules() { for m in br_netfilter overlay; do [ -d /sys/module/$m ] && echo $m; done; return 0; }
+# modules: loaded (a loadable module has initstate) or built into the kernel.
+modules() { for m in br_netfilter overlay ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; do [ -d /sys/module/$m ] && { [ -e /sys/module/$m/initstate ] && echo $m || echo "$m builtin"; }; done; return 0; }
 KUBELET=
 procs() {
   for p in /proc/[0-9]*; do
     c=; read c < "$p/comm" 2>/dev/null || continue
     case "$c" in kubelet|k3s|k3s-server|k3s-agent) KUBELET=1; echo "${p#/proc/} $c";;
-      containerd|crio|dockerd|cri-dockerd|kube-apiserver|etcd|kube-controller|kube-scheduler|kube-proxy|flanneld|firewalld) echo "${p#/proc/} $c";; esac
+      containerd|crio|dockerd|cri-dockerd|kube-apiserver|etcd|kube-controller|kube-scheduler|kube-proxy|flanneld|firewalld|chronyd|ntpd|systemd-timesyn|openntpd|timesyncd) echo "${p#/proc/} $c";; esac
   done
 }
 services() { [ -d /run/systemd/system ] || { echo "not systemd"; return 0; }; echo "units $KC_UNITS"; systemctl is-active $KC_UNITS 2>/dev/null; return 0; }
@@ -103,6 +104,77 @@ cgroups() {
   grep -HE '^cgroupDriver:|^[[:space:]]*SystemdCgroup[[:space:]]*=' "$@"
   return 0
 }
+# --- what kubeadm's preflight and the install guides look at besides ---
+# binaries: each tool's path in PATH, or - (command -v is a builtin: no fork per tool).
+binaries() { for b in $KC_BINARIES; do printf '%s ' "$b"; command -v "$b" 2>/dev/null || echo -; done; }
+# versions: the kubelet's and kubeadm's, before install (when no kubelet runs): their binaries are run.
+versions() {
+  [ -z "$KUBELET" ] || return 0
+  command -v kubelet >/dev/null 2>&1 && echo "kubelet $(timeout 5 kubelet --version 2>&1 | head -n 1)"
+  command -v kubeadm >/dev/null 2>&1 && echo "kubeadm $(timeout 5 kubeadm version -o short 2>&1 | head -n 1)"
+  return 0
+}
+# resolve: what the hostname resolves to through NSS (/etc/hosts, DNS), as the kubelet and kubeadm look it up.
+resolve() { h=; read h < /proc/sys/kernel/hostname; need getent || return 127; timeout 3 getent ahosts "$h"; }
+# route: the default routes (the interface kubeadm, the kubelet and flannel pick an address from).
+route() { need ip || return 127; ip -j route show default; ip -j -6 route show default 2>/dev/null; return 0; }
+# proxyenv: proxy settings this session has, /etc/environment's, the runtime's and kubelet's unit drop-ins;
+# credentials in proxy URLs are masked here, on the host.
+mask() { case "$1" in *://*@*) printf '%s://***@%s' "${1%%://*}" "${1##*@}";; *) printf '%s' "$1";; esac; }
+proxyenv() {
+  for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do eval "x=\${$v-}"; [ -n "$x" ] && echo "env $v=$(mask "$x")"; done
+  set --; for f in /etc/environment /etc/systemd/system/containerd.service.d/*.conf /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/kubelet.service.d/*.conf /etc/systemd/system/crio.service.d/*.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] && grep -HiE 'proxy[[:space:]]*=' "$@" | sed -E 's#(://)[^/@[:space:]"]*@#\1***@#g'
+  return 0
+}
+# leftovers: what an earlier install leaves behind (files, non-empty state folders, links, KUBE-* chains before install).
+leftovers() {
+  for f in $KC_LEFTOVER_FILES; do [ -e "$f" ] && echo "file $f"; done
+  for d in $KC_LEFTOVER_DIRS; do for e in "$d"/* "$d"/.[!.]*; do [ -e "$e" ] && { echo "nonempty $d"; break; }; done; done
+  for l in cni0 flannel.1 kube-ipvs0 cali0 tunl0 weave; do [ -e "/sys/class/net/$l" ] && echo "link $l"; done
+  if [ "$KC_PHASE" = pre ] && command -v iptables-save >/dev/null 2>&1; then echo "kube-chains $(iptables-save 2>/dev/null | grep -c '^:KUBE-')"; fi
+  return 0
+}
+# persist: what the host will have after a reboot: sysctl files, modules-load files, the SELinux config.
+persist() {
+  set --; for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf /etc/sysctl.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] && grep -HE '^[[:space:]]*-?(net[./]ipv4[./]ip_forward|net[./]bridge[./]bridge-nf-call-ip6?tables|net[./]ipv6[./]conf[./]all[./]forwarding|vm[./]swappiness)[[:space:]]*=' "$@" | sed 's/^/sysctl /'
+  set --; for f in /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/local/lib/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf /lib/modules-load.d/*.conf /etc/modules; do [ -r "$f" ] && set -- "$@" "$f"; done
+  [ $# -gt 0 ] && grep -HE '^[[:space:]]*[A-Za-z0-9_-]+' "$@" | sed 's/^/module /'
+  [ -r /etc/selinux/config ] && grep -HE '^[[:space:]]*SELINUX=' /etc/selinux/config | sed 's/^/selinux /'
+  v=; read v < /proc/sys/vm/swappiness 2>/dev/null && echo "live vm.swappiness=$v"
+  return 0
+}
+# disk: free space under the folders the runtime, the kubelet and etcd fill (the nearest existing folder of each).
+disk() {
+  need df || return 127; set --
+  for p in $KC_DISK_DIRS; do q=$p; while [ ! -e "$q" ]; do q=${q%/*}; [ -n "$q" ] || q=/; done; echo "path $p $q"; set -- "$@" "$q"; done
+  df -Pk "$@"
+}
+# runtimecfg: Docker's daemon.json, the registry CA folders, containerd's registry hosts and its config's registry lines.
+runtimecfg() {
+  [ -e /etc/docker/daemon.json ] && { echo "==> /etc/docker/daemon.json"; show /etc/docker/daemon.json; }
+  for d in /etc/docker/certs.d/*/ /etc/containerd/certs.d/*/; do [ -d "$d" ] || continue; printf '==> dir %s\n' "$d"; for f in "$d"*; do [ -e "$f" ] && echo "${f##*/}"; done; done
+  for f in /etc/containerd/certs.d/*/hosts.toml; do [ -r "$f" ] && { echo "==> $f"; show "$f"; }; done
+  [ -r /etc/containerd/config.toml ] && { echo "==> /etc/containerd/config.toml"; grep -E 'config_path|registry\.mirrors|registry\.configs|endpoint|insecure_skip_verify|ca_file|sandbox_image|SystemdCgroup' /etc/containerd/config.toml; }
+  return 0
+}
+# system: what kubeadm's SystemVerification reads: /proc/cgroups, the cgroup mounts, cgroup2's controllers, the kernel config.
+system() {
+  show /proc/cgroups
+  echo "== mounts"; while read -r dev mp type opts rest; do case "$mp" in /sys/fs/cgroup|/sys/fs/cgroup/*) echo "$dev $mp $type $opts";; esac; done < /proc/mounts
+  [ -r /sys/fs/cgroup/cgroup.controllers ] && { echo "== cgroup.controllers"; show /sys/fs/cgroup/cgroup.controllers; }
+  [ -d /sys/fs/cgroup/memory ] && echo "== memory dir"
+  r=; read r < /proc/sys/kernel/osrelease
+  for f in /proc/config.gz "/boot/config-$r" "/usr/src/linux-$r/.config" /usr/src/linux/.config "/usr/lib/modules/$r/config" "/usr/lib/ostree-boot/config-$r" "/usr/lib/kernel/config-$r" "/usr/src/linux-headers-$r/.config" "/lib/modules/$r/build/.config"; do
+    [ -r "$f" ] || continue
+    echo "== kernel config $f"
+    case "$f" in *.gz) gzip -dc "$f" 2>/dev/null;; *) show "$f";; esac | grep -E "^CONFIG_($KC_KCONFIG)="
+    return 0
+  done
+  echo "== kernel config none"
+  return 0
+}
 sec clock clock
 sec meta meta
 sec swaps show /proc/swaps
@@ -125,3 +197,13 @@ sec cnibin cnibin
 sec cninet cninet
 sec subnetenv subnetenv
 sec cgroups cgroups
+sec binaries binaries
+sec versions versions
+sec resolve resolve
+sec route route
+sec proxyenv proxyenv
+sec leftovers leftovers
+sec persist persist
+sec disk disk
+sec runtimecfg runtimecfg
+sec system system

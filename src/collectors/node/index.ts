@@ -3,6 +3,7 @@ import type { NodeFacts } from '../../core/facts.js';
 import { type Probe, known, unknown } from '../../core/facts.js';
 import { assetPath } from '../../core/assets.js';
 import { type InstallProfile, allPaths, detectCni, detectHostProfile, profileNamed } from '../../profiles/profiles.js';
+import { BINARIES, DATA_DIRS, KERNEL_CONFIG_NAMES, LEFTOVERS, TIME_SYNC } from '../../profiles/kubeadm-spec.js';
 import type { ExecOptions, Transport } from '../../transports/types.js';
 import { TransportError } from '../../transports/types.js';
 import { parseCertificates } from './certificates.js';
@@ -11,6 +12,7 @@ import { parseProcNetListen, parseSsListen } from './listeners.js';
 import { parseIpAddrJson, parseSysNet } from './network.js';
 import { type Section, failureOf, parseKeyValues, probeSection, splitSections } from './sections.js';
 import { parseFstabSwap, parseProcSwaps } from './swap.js';
+import { parseAhosts, parseBinaries, parseDefaultRoutes, parseDisk, parseLeftovers, parsePersisted, parseProxySettings, parseRuntimeConfig, parseSystemInputs, parseVersions } from './preinstall.js';
 import {
   parseCgroupDrivers,
   parseCriSockets,
@@ -34,7 +36,7 @@ const certDirs = () => [...new Set(allPaths((p) => p.certificates).map((g) => g.
 
 /** Every install profile's paths, as the shell variables the collector reads (one run serves any profile). */
 export function profilePreamble(): string {
-  const units = ['kubelet', 'containerd', 'crio', 'docker', 'cri-docker', 'firewalld', ...allPaths((p) => p.services.map((s) => s.unit))];
+  const units = ['kubelet', 'containerd', 'crio', 'docker', 'cri-docker', 'firewalld', ...TIME_SYNC.units, ...allPaths((p) => p.services.map((s) => s.unit))];
   return [
     `KC_MARKERS=${words(allPaths((p) => p.markers))}`,
     `KC_UNITS=${words([...new Set(units)])}`,
@@ -46,16 +48,25 @@ export function profilePreamble(): string {
     `KC_CONFIGS=${words(allPaths((p) => [...(p.kubeletConfig ? [p.kubeletConfig] : []), ...p.runtime.configs]))}`,
     `KC_KUBELET_UNITS=${words(allPaths((p) => p.kubeletLog.units))}`,
     `KC_KUBELET_LOGS=${words(allPaths((p) => p.kubeletLog.files))}`,
+    `KC_BINARIES=${words(BINARIES)}`,
+    `KC_LEFTOVER_FILES=${words([...LEFTOVERS.initFiles, ...LEFTOVERS.joinFiles, ...LEFTOVERS.otherFiles])}`,
+    `KC_LEFTOVER_DIRS=${words([LEFTOVERS.etcdDir, ...LEFTOVERS.otherDirs])}`,
+    `KC_DISK_DIRS=${words(DATA_DIRS)}`,
+    `KC_KCONFIG='${KERNEL_CONFIG_NAMES.join('|')}'`,
     '',
   ].join('\n');
 }
 
-/** The collector script, read once per process from the package (doctor adds the kubelet log section). */
-export function nodeCollectorScript(options: { kubeletLog?: boolean } = {}): string {
+/**
+ * The collector script, read once per process from the package (doctor adds the kubelet log section).
+ * The phase comes first: what only matters before an install (KUBE-* chains) is read only then.
+ */
+export function nodeCollectorScript(options: { kubeletLog?: boolean; phase?: 'pre' | 'post' } = {}): string {
   script ??= `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
-  if (!options.kubeletLog) return script;
+  const phase = `KC_PHASE=${options.phase ?? 'post'}\n`;
+  if (!options.kubeletLog) return phase + script;
   logScript ??= readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8');
-  return `${script}\n${logScript}`;
+  return `${phase}${script}\n${logScript}`;
 }
 
 export interface CollectorTiming {
@@ -84,6 +95,13 @@ function cniFolder<T>(section: Section | undefined, dir: string, parse: (text: s
   const block = blocks.get(dir);
   if (!block || !block.exists) return unknown('missing', `${dir}: No such file or directory`);
   return probeSection({ name: section.name, output: block.body.join('\n'), rc: 0 }, dir, parse);
+}
+
+/** getent ahosts: exit 2 is "not found" (an answer: no addresses), other failures are not knowing. */
+function resolved(section: Section | undefined): Probe<string[]> {
+  if (section && (section.rc === 0 || section.rc === 2)) return known(parseAhosts(section.output));
+  if (section?.rc === 124) return unknown('error', 'the hostname lookup did not answer within 3 s (DNS unreachable?)');
+  return failureOf(section, 'getent ahosts');
 }
 
 export interface ParseOptions {
@@ -153,7 +171,8 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming, options
     listeners,
     listenerProcesses,
     sysctls: parseSysctls(get('sysctls')?.output ?? ''),
-    modules: (get('modules')?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean),
+    modules: (get('modules')?.output ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean),
+    builtinModules: (get('modules')?.output ?? '').split('\n').filter((l) => /\sbuiltin$/.test(l.trim())).map((l) => l.trim().split(/\s+/)[0]),
     cpus: meta.cpus,
     memoryMiB: meta.memoryMiB,
     processes,
@@ -177,13 +196,23 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming, options
     },
     cgroupDrivers: parseCgroupDrivers(get('cgroups')?.output ?? '', profile),
     profile: { name: profile.name, cni: detectCni(cniTypes), why: chosen.why },
+    binaries: probeSection(get('binaries'), 'command -v', parseBinaries),
+    versions: parseVersions(get('versions')?.output ?? ''),
+    hostnameAddresses: resolved(get('resolve')),
+    defaultRoutes: probeSection(get('route'), 'ip route show default', parseDefaultRoutes),
+    proxy: parseProxySettings(get('proxyenv')?.output ?? ''),
+    leftovers: parseLeftovers(get('leftovers')?.output ?? ''),
+    persisted: parsePersisted(get('persist')?.output ?? ''),
+    disk: probeSection(get('disk'), 'df', parseDisk),
+    runtimeConfig: parseRuntimeConfig(get('runtimecfg')?.output ?? ''),
+    system: probeSection(get('system'), '/proc/cgroups', parseSystemInputs),
     raw,
   };
 }
 
 /** Runs the collector once on a host and parses its output. Transport failures propagate as TransportError. */
-export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean; profile?: string }): Promise<NodeFacts> {
-  const result = await transport.exec(nodeCollectorScript({ kubeletLog: options.kubeletLog === true }), options);
+export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean; profile?: string; phase?: 'pre' | 'post' }): Promise<NodeFacts> {
+  const result = await transport.exec(nodeCollectorScript({ kubeletLog: options.kubeletLog === true, ...(options.phase ? { phase: options.phase } : {}) }), options);
   if (!result.stdout.includes('@@kc:meta')) {
     const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
     throw new TransportError('exec', `the node collector did not run (exit ${result.code ?? 'none'}): ${said || 'no output'}`);
