@@ -5,6 +5,8 @@ import { clockSkew } from './fleet/clock-skew.js';
 import { hostnameUnique } from './fleet/hostname-unique.js';
 import { macUnique } from './fleet/mac-unique.js';
 import { productUuidUnique } from './fleet/product-uuid-unique.js';
+import { nodeIp } from './fleet/node-ip.js';
+import { reachability } from './fleet/reachability.js';
 import { apiserver } from './cluster/apiserver.js';
 import { controllerManager } from './cluster/controller-manager.js';
 import { coredns } from './cluster/coredns.js';
@@ -20,7 +22,16 @@ import { flannelDaemonset } from './cni/flannel-daemonset.js';
 import { flannelPlugin } from './cni/flannel-plugin.js';
 import { flannelSubnet } from './cni/flannel-subnet.js';
 import { flannelVxlan } from './cni/flannel-vxlan.js';
+import { binaries } from './node/binaries.js';
 import { certificates } from './node/certificates.js';
+import { disk } from './node/disk.js';
+import { hostname } from './node/hostname.js';
+import { leftovers } from './node/leftovers.js';
+import { persisted } from './node/persisted.js';
+import { proxy } from './node/proxy.js';
+import { registry } from './node/registry.js';
+import { system } from './node/system.js';
+import { timeSync } from './node/time-sync.js';
 import { cgroupDriver } from './node/cgroup-driver.js';
 import { firewall } from './node/firewall.js';
 import { kubelet } from './node/kubelet.js';
@@ -47,10 +58,21 @@ export const CHECKS: readonly Check<KubeApi>[] = [
   cgroupDriver,
   firewall,
   selinux,
+  system,
+  binaries,
+  hostname,
+  proxy,
+  leftovers,
+  persisted,
+  timeSync,
+  disk,
+  registry,
   productUuidUnique,
   macUnique,
   hostnameUnique,
   clockSkew,
+  nodeIp,
+  reachability,
   flannelPlugin,
   cniConfig,
   flannelSubnet,

@@ -38,7 +38,12 @@ export const cgroupDriver: NodeCheck = {
     const evidence = { 'cgroup drivers': `kubelet: ${d.kubelet ?? 'not configured'}; containerd: ${d.containerd ?? 'not configured'}${dockerDriver(facts) ? `; docker: ${dockerDriver(facts)}` : ''}` };
     if (!d.kubelet && ctx.phase === 'pre') {
       // Before kubeadm writes /var/lib/kubelet/config.yaml: compare the runtime with what kubeadm will configure.
-      const runtime = d.containerd ? { name: 'containerd', driver: d.containerd, fix: `set SystemdCgroup = ${ctx.params.kubeletCgroupDriver !== 'cgroupfs'} in /etc/containerd/config.toml` } : dockerDriver(facts) ? { name: 'Docker', driver: dockerDriver(facts)!, fix: 'set "exec-opts": ["native.cgroupdriver=systemd"] in /etc/docker/daemon.json' } : undefined;
+      const containerdFix = `set SystemdCgroup = ${ctx.params.kubeletCgroupDriver !== 'cgroupfs'} in /etc/containerd/config.toml ([plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]), then restart containerd`;
+      // containerd without SystemdCgroup in its config runs runc with cgroupfs (its default), Debian's and Ubuntu's packaged config included.
+      const containerdDefault = !d.containerd && !dockerDriver(facts) && (facts.runtimesInstalled.includes('containerd') || facts.processes.some((p) => p.comm === 'containerd'));
+      const runtime = d.containerd ? { name: 'containerd', driver: d.containerd, fix: containerdFix }
+        : dockerDriver(facts) ? { name: 'Docker', driver: dockerDriver(facts)!, fix: 'set "exec-opts": ["native.cgroupdriver=systemd"] in /etc/docker/daemon.json' }
+        : containerdDefault ? { name: 'containerd (no SystemdCgroup in /etc/containerd/config.toml: its default)', driver: 'cgroupfs', fix: containerdFix } : undefined;
       const kubelet = ctx.params.kubeletCgroupDriver === 'cgroupfs' ? 'cgroupfs' : 'systemd';
       if (!runtime) return skip('nothing to compare yet: the runtime has no cgroup driver configured', { evidence, code: 'not-configured' });
       if (runtime.driver === kubelet) return pass(`${runtime.name} uses ${runtime.driver}, the driver kubeadm will give the kubelet`, { evidence });

@@ -3,7 +3,8 @@ import { combine, pass, warn } from '../../src/core/findings.js';
 import { IPVS_MODULES } from '../../src/profiles/kubeadm-spec.js';
 
 /** What the kernel has at boot when no file sets a sysctl. */
-const KERNEL_DEFAULTS: Record<string, string> = { 'net.ipv4.ip_forward': '0', 'vm.swappiness': '60' };
+/** What the kernel boots with when no file sets a key. */
+const KERNEL_DEFAULTS = new Map([['net.ipv4.ip_forward', '0'], ['vm.swappiness', '60']]);
 const RUNTIME_UNITS: Record<string, string> = { containerd: 'containerd', crio: 'crio', dockerd: 'docker', 'cri-dockerd': 'cri-docker' };
 
 export const persisted: NodeCheck = {
@@ -41,14 +42,14 @@ export const persisted: NodeCheck = {
       if (facts.sysctls[key] !== '1') continue;
       const file = p.sysctls[key];
       // bridge-nf-call-* default to 1 when br_netfilter loads; without it at boot they do not exist.
-      const boot = file?.value ?? (key.startsWith('net.bridge') ? (brAtBoot ? '1' : 'missing') : KERNEL_DEFAULTS[key]);
+      const boot = file?.value ?? (key.startsWith('net.bridge') ? (brAtBoot ? '1' : 'missing') : KERNEL_DEFAULTS.get(key));
       if (boot !== '1') {
         problems.push(warn(`${key} is 1 now but ${boot === 'missing' ? 'absent' : boot} after a reboot (${file ? `${file.file} sets ${file.value}` : 'no sysctl.d file sets it'}): it will come back at reboot`, {
           evidence, code: 'sysctl-not-persisted', remediation: `echo '${key} = 1' >> /etc/sysctl.d/k8s.conf`,
         }));
       }
     }
-    if (facts.sysctls['vm.swappiness'] === '0' && (p.sysctls['vm.swappiness']?.value ?? KERNEL_DEFAULTS['vm.swappiness']) !== '0') {
+    if (facts.sysctls['vm.swappiness'] === '0' && (p.sysctls['vm.swappiness']?.value ?? KERNEL_DEFAULTS.get('vm.swappiness')) !== '0') {
       problems.push(warn(`vm.swappiness is 0 now but ${p.sysctls['vm.swappiness']?.value ?? '60 (the kernel default)'} after a reboot`, { evidence, code: 'sysctl-not-persisted', remediation: "echo 'vm.swappiness = 0' >> /etc/sysctl.d/k8s.conf" }));
     }
     const wanted = ['br_netfilter', 'overlay', ...(ctx.params.kubeProxyMode === 'ipvs' ? IPVS_MODULES : [])];

@@ -32,8 +32,8 @@ export const runtime: NodeCheck = {
     }
     const answering = sockets.filter((s) => s.listening);
     if (answering.length === 0) {
-      const paths = sockets.map((s) => s.path).join(', ');
-      return fail(`CRI socket ${paths} exists but nothing answers on it (runtime stopped, stale socket)`, {
+      const paths = sockets.map((s) => `${s.path}${s.problem ? ` (${s.problem})` : ''}`).join(', ');
+      return fail(`CRI socket ${paths} exists but nothing answers the CRI on it (runtime stopped, stale socket)`, {
         evidence,
         remediation: restartCommand(facts, sockets.some((s) => s.path.includes('crio')) ? 'crio' : 'containerd'),
         code: 'not-answering',

@@ -126,8 +126,8 @@ describe('node.runtime', () => {
 });
 
 describe('node.kubelet', () => {
-  it('is skipped before install', () => {
-    expect(kubelet.run(problems, hostCtx()).status).toBe('skip');
+  it('is judged as an installation before install (installed, in skew, enabled: test/unit/preinstall-checks.test.ts), not as a running kubelet', () => {
+    expect(kubelet.run(problems, hostCtx())).toMatchObject({ status: 'error', message: expect.stringContaining('PATH lookups') });
   });
   it('passes when running and healthy, fails when down or unhealthy', () => {
     expect(kubelet.run(healthy, hostCtx({ phase: 'post' })).status).toBe('pass');

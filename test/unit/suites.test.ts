@@ -47,7 +47,7 @@ describe('suites', () => {
       '  - nothing.*',
     ].join('\n'));
     expect(problems).toEqual([
-      { file: 'bad.yaml', line: 4, column: 5, path: '/checks/1', message: "unknown check id 'node.swapp' (known in that area: node.swap, node.sysctl, node.ports, node.resources, node.runtime, node.kubelet, node.services, node.certificates, node.cgroup-driver, node.firewall, node.selinux)" },
+      { file: 'bad.yaml', line: 4, column: 5, path: '/checks/1', message: "unknown check id 'node.swapp' (known in that area: node.swap, node.sysctl, node.ports, node.resources, node.runtime, node.kubelet, node.services, node.certificates, node.cgroup-driver, node.firewall, node.selinux, node.system, node.binaries, node.hostname, node.proxy, node.leftovers, node.persisted, node.time-sync, node.disk, node.registry)" },
       { file: 'bad.yaml', line: 6, column: 28, path: '/checks/2/params/legacyPorts', message: 'node.ports: must be boolean' },
       { file: 'bad.yaml', line: 8, column: 13, path: '/checks/3/params', message: "node.sysctl: must NOT have additional properties 'nope'" },
       { file: 'bad.yaml', line: 9, column: 30, path: '/checks/4/params', message: 'node.swap takes no params' },
@@ -74,8 +74,8 @@ describe('suites', () => {
   });
   it('selects with --only and --skip by id or glob', () => {
     const entries = loadSuite(resolveSuitePath('preflight')).checks;
-    expect(selectChecks(entries, ['node.s*'], []).map((e) => e.id)).toEqual(['node.swap', 'node.sysctl', 'node.selinux']);
-    expect(selectChecks(entries, [], ['node.*']).map((e) => e.id)).toEqual(['cni.flannel-plugin', 'cni.config', 'cni.cni0', 'fleet.product-uuid-unique', 'fleet.mac-unique', 'fleet.hostname-unique', 'fleet.clock-skew']);
+    expect(selectChecks(entries, ['node.s*'], []).map((e) => e.id)).toEqual(['node.swap', 'node.sysctl', 'node.selinux', 'node.system']);
+    expect(selectChecks(entries, [], ['node.*']).map((e) => e.id)).toEqual(['cni.flannel-plugin', 'cni.config', 'cni.cni0', 'fleet.product-uuid-unique', 'fleet.mac-unique', 'fleet.hostname-unique', 'fleet.clock-skew', 'fleet.node-ip', 'fleet.reachability']);
     expect(() => selectChecks(entries, ['cluster.*'], [])).toThrow(/selects none/);
   });
 });

@@ -35,7 +35,16 @@ sysctls() {
   done
 }
 # modules: loaded (a loadable module has initstate) or built into the kernel.
-modules() { for m in br_netfilter overlay ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; do [ -d /sys/module/$m ] && { [ -e /sys/module/$m/initstate ] && echo $m || echo "$m builtin"; }; done; return 0; }
+# modules: loaded ones by name, built-in ones as "NAME builtin" (a built-in module without parameters has no
+# /sys/module entry: modules.builtin says so, and br_netfilter's /proc/sys/net/bridge shows it is there).
+modules() {
+  b=/lib/modules/$(uname -r)/modules.builtin
+  for m in br_netfilter overlay ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; do
+    if [ -d /sys/module/$m ]; then [ -e /sys/module/$m/initstate ] && echo $m || echo "$m builtin"
+    elif [ -r "$b" ] && grep -q "/$m\.ko" "$b" 2>/dev/null; then echo "$m builtin"
+    elif [ $m = br_netfilter ] && [ -d /proc/sys/net/bridge ]; then echo "$m builtin"; fi
+  done; return 0
+}
 KUBELET=
 procs() {
   for p in /proc/[0-9]*; do
