@@ -17,6 +17,7 @@ import { KubeApi } from '../src/k8s/api.js';
 import { BIN_DIR, K8S_VERSION, buildControlPlane } from './controlplane.js';
 import { ETCD_TAG, PAUSE_TAG, buildClusterImages, pushClusterImages, registryBinary, waitForRegistry, writeRegistryConfig } from './cluster-images.js';
 import { CNI_PLUGINS, FLANNEL_CNI_VERSION, FLANNEL_VERSION, NODE_BIN_DIR, buildNodeBinaries } from './node-binaries.js';
+import { containerdConfig, place, systemdUnits } from './node-layout.js';
 import { type HostNetwork, type TestFleet, type TestHost, createHosts, destroyHosts } from './testhosts.js';
 
 export const REAL_NETWORK: HostNetwork = { dir: '/tmp/kubecheck-realcluster', bridge: 'kcbr1', subnet: '10.214.0', netnsPrefix: 'kcr-', veth: 'kr' };
@@ -108,15 +109,6 @@ async function removeCgroupRoot(node: string): Promise<void> {
 }
 
 /** A hard link (same filesystem) or a copy: binaries are big, and each host needs its own entry. */
-function place(from: string, to: string): void {
-  rmSync(to, { force: true });
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
-  }
-}
-
 const UNIT_KUBELET = `# kubelet, started the way kubeadm's systemd drop-in (10-kubeadm.conf) starts it.
 KUBELET_KUBECONFIG_ARGS="--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
 KUBELET_CONFIG_ARGS="--config=/var/lib/kubelet/config.yaml"
@@ -128,50 +120,13 @@ exec /usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBEL
 `;
 const UNIT_CONTAINERD = 'exec /usr/bin/containerd --config /etc/containerd/config.toml\n';
 
-/** The systemd units the kubeadm packages install (kubelet.service + 10-kubeadm.conf), enabled. */
-function systemdUnits(dir: string): void {
-  const sd = join(dir, 'etc-systemd-system');
-  mkdirSync(join(sd, 'kubelet.service.d'), { recursive: true });
-  mkdirSync(join(sd, 'multi-user.target.wants'), { recursive: true });
-  writeFileSync(join(sd, 'kubelet.service'), '[Unit]\nDescription=kubelet: The Kubernetes Node Agent\nWants=network-online.target\nAfter=network-online.target\n\n[Service]\nExecStart=/usr/local/bin/kubelet\nRestart=always\nStartLimitInterval=0\nRestartSec=10\n\n[Install]\nWantedBy=multi-user.target\n');
-  writeFileSync(join(sd, 'kubelet.service.d', '10-kubeadm.conf'), '[Service]\nEnvironment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"\nEnvironment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"\nEnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\nEnvironmentFile=-/etc/default/kubelet\nExecStart=\nExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS\n');
-  writeFileSync(join(sd, 'containerd.service'), '[Unit]\nDescription=containerd container runtime\nAfter=network.target\n\n[Service]\nExecStart=/usr/bin/containerd\nRestart=always\nDelegate=yes\nKillMode=process\n\n[Install]\nWantedBy=multi-user.target\n');
-  for (const unit of ['kubelet.service', 'containerd.service']) symlinkSync(`/etc/systemd/system/${unit}`, join(sd, 'multi-user.target.wants', unit));
-}
-
-/** containerd's config: cgroupfs (no systemd here), the mirror, and the one setting this sandbox needs. */
-function containerdConfig(): string {
-  return `version = 2
-root = "/var/lib/containerd"
-state = "/run/containerd"
-[grpc]
-  address = "/run/containerd/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${IMAGE_REPOSITORY}/pause:${PAUSE_TAG}"
-  # This machine has no CAP_SYS_RESOURCE: runc may not lower a sandbox's oom_score_adj below its own.
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/opt/cni/bin"
-    conf_dir = "/etc/cni/net.d"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "/etc/containerd/certs.d"
-`;
-}
-
 /** What every node gets before kubeadm: binaries, base CNI plugins, containerd config and mirror, units. */
 function layoutNode(h: TestHost): void {
   const d = h.dir;
   for (const b of ['kubelet', 'crictl']) place(join(NODE_BIN_DIR, b), join(d, 'usr-local-bin', b));
   place(join(BIN_DIR, 'kubeadm'), join(d, 'usr-local-bin', 'kubeadm'));
   for (const p of CNI_PLUGINS) place(join(NODE_BIN_DIR, p), join(d, 'opt-cni-bin', p));
-  writeFileSync(join(d, 'etc-containerd', 'config.toml'), containerdConfig());
+  writeFileSync(join(d, 'etc-containerd', 'config.toml'), containerdConfig({ systemdCgroup: false, sandboxImage: `${IMAGE_REPOSITORY}/pause:${PAUSE_TAG}` }));
   const hostsDir = join(d, 'etc-containerd', 'certs.d', REGISTRY);
   mkdirSync(hostsDir, { recursive: true });
   writeFileSync(join(hostsDir, 'hosts.toml'), `server = "http://${REGISTRY}"\n\n[host."http://${REGISTRY}"]\n  capabilities = ["pull", "resolve"]\n`);

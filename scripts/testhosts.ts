@@ -10,6 +10,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, s
 import { dirname, join } from 'node:path';
 import { $ } from 'zx';
 import { assetPath } from '../src/core/assets.js';
+import { BIN_DIR } from './controlplane.js';
+import { NODE_BIN_DIR } from './node-binaries.js';
+import { containerdConfig, place, settingsFiles, systemdUnits } from './node-layout.js';
 
 /** Where a set of test hosts lives: its folder, bridge, /24 and the prefixes of its namespaces and links. */
 export interface HostNetwork {
@@ -79,6 +82,57 @@ export interface HostSetup {
    * so without this a host would have no cgroups at all.)
    */
   cgroups?: string[];
+  /**
+   * Laid out as the install guides leave a host before `kubeadm init/join`: the real kubelet, kubeadm and
+   * crictl in /usr/local/bin, the packages' units enabled, sysctl.d and modules-load.d files, a real
+   * containerd (its own root and socket, the guides' SystemdCgroup = true) and a real chronyd (not setting
+   * the clock). Needs the node binaries built (node dist/scripts/realcluster.js build).
+   */
+  preinstalled?: boolean;
+}
+
+const PREINSTALLED_MOUNTS: Record<string, string> = {
+  'usr-local-bin': '/usr/local/bin',
+  'etc-systemd-system': '/etc/systemd/system',
+  'etc-sysctl.d': '/etc/sysctl.d',
+  'etc-modules-load.d': '/etc/modules-load.d',
+  'etc-containerd': '/etc/containerd',
+  'var-lib-containerd': '/var/lib/containerd',
+  'var-lib-etcd': '/var/lib/etcd',
+};
+
+/** The setup `preinstalled` stands for: its folders, a default route, every host in /etc/hosts, containerd and chronyd started at boot. */
+function expandSetup(setup: HostSetup): HostSetup {
+  if (!setup.preinstalled) return setup;
+  return {
+    ...setup,
+    mounts: { ...PREINSTALLED_MOUNTS, ...(setup.mounts ?? {}) },
+    runtimeStandIn: false,
+    defaultRoute: setup.defaultRoute ?? true,
+    hostsEntries: setup.hostsEntries ?? [],
+    boot: [
+      'containerd --config /etc/containerd/config.toml >/var/lib/containerd/containerd.log 2>&1 &',
+      'chronyd -x -u root -d -f @DIR@/chrony.conf >@DIR@/chronyd.log 2>&1 &',
+      // Like a booted host: sshd (the tests' way in) comes up once the runtime answers.
+      'i=0; while [ ! -S /run/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done',
+      ...(setup.boot ?? []),
+    ],
+  };
+}
+
+/** Binaries, units, settings files and configs of a `preinstalled` host, in its folders. */
+function preinstall(h: TestHost): void {
+  const d = h.dir;
+  const need = [join(NODE_BIN_DIR, 'kubelet'), join(NODE_BIN_DIR, 'crictl'), join(BIN_DIR, 'kubeadm')];
+  const missing = need.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`preinstalled test hosts need the node binaries: ${missing.join(', ')} missing (run: node dist/scripts/realcluster.js build)`);
+  for (const b of ['kubelet', 'crictl']) place(join(NODE_BIN_DIR, b), join(d, 'usr-local-bin', b));
+  place(join(BIN_DIR, 'kubeadm'), join(d, 'usr-local-bin', 'kubeadm'));
+  systemdUnits(d, ['kubelet', 'containerd', 'chrony']);
+  settingsFiles(d);
+  writeFileSync(join(d, 'etc-containerd', 'config.toml'), containerdConfig({ systemdCgroup: true }));
+  // chronyd serving the loopback from its local clock: a time-sync service that runs, without touching this machine's clock.
+  writeFileSync(join(d, 'chrony.conf'), `pidfile /run/chronyd.pid\ncmdport 0\ndriftfile ${d}/chrony.drift\nallow 127.0.0.1\nlocal stratum 10\n`);
 }
 
 /** This machine's cgroup mounts under /sys/fs/cgroup: controller (or `unified`) → mount options. */
@@ -168,9 +222,10 @@ ${cgroupMounts(setup)}
 for f in fstab hosts hostname${setup.resolvConf !== undefined ? ' resolv.conf' : ''}; do mount --bind ${d}/$f /etc/$f; done
 ${Object.entries(mounts).map(([dir, path]) => `mkdir -p ${path} && mount --bind ${d}/${dir} ${path}`).join('\n')}
 ${setup.defaultRoute ? `ip route add default via ${network.subnet}.1 dev eth0` : ''}
-${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering on its CRI socket.
-${network.dir}/bin/containerd UNIX-LISTEN:/run/containerd/containerd.sock,unlink-early,fork SYSTEM:true >/dev/null 2>&1 &`}
-${(setup.boot ?? []).join('\n')}
+${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering the CRI on its socket: Debian's containerd.
+containerd --config ${d}/containerd.toml >${d}/containerd.log 2>&1 &
+i=0; while [ ! -S /run/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`}
+${(setup.boot ?? []).map((l) => l.replaceAll('@DIR@', d)).join('\n')}
 /usr/sbin/sshd -D -e -f ${d}/sshd_config 2>>${d}/sshd.log &
 echo ready > ${d}/ready
 while :; do sleep 3600; done
@@ -205,11 +260,13 @@ async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string, setup
     mkdirSync(join(d, sub), { recursive: true });
   }
   writeFileSync(join(d, 'product_uuid'), `${uuid}\n`);
+  if (setup.runtimeStandIn !== false) writeFileSync(join(d, 'containerd.toml'), containerdConfig({ systemdCgroup: false, root: join(d, 'containerd-root') }));
   // The base CNI plugins a kubeadm install brings (kubernetes-cni); flannel's own arrives with its DaemonSet.
   if (setup.runtimeStandIn !== false) for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) writeFileSync(join(d, 'opt-cni-bin', plugin), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   writeFileSync(join(d, 'swaps'), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
   writeFileSync(join(d, 'fstab'), '# test host fstab\nUUID=0000 / ext4 defaults 0 1\n');
-  const others = setup.hostsEntries ? peers.filter((p) => p !== h).map((p) => `${p.ip} ${p.name}`) : [];
+  // Every host of the set resolves the others' names, as a cluster's /etc/hosts (or DNS) does.
+  const others = peers.filter((p) => p !== h).map((p) => `${p.ip} ${p.name}`);
   writeFileSync(join(d, 'hosts'), [`127.0.0.1 localhost`, `${h.ip} ${h.name}`, ...others, ...(setup.hostsEntries ?? [])].join('\n') + '\n');
   writeFileSync(join(d, 'hostname'), `${h.name}\n`);
   if (setup.resolvConf !== undefined) writeFileSync(join(d, 'resolv.conf'), setup.resolvConf);
@@ -221,7 +278,8 @@ async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string, setup
  * Creates hosts named `names` on `network` (addresses .10+i, MACs, keys, sshd), each with its own
  * network, mount, UTS and PID namespaces; removes what an earlier set on that network left first.
  */
-export async function createHosts(network: HostNetwork, names: string[], setup: HostSetup = {}): Promise<TestFleet> {
+export async function createHosts(network: HostNetwork, names: string[], given: HostSetup = {}): Promise<TestFleet> {
+  const setup = expandSetup(given);
   const count = names.length;
   if (count < 1 || count > 200) throw new Error('between 1 and 200 hosts');
   await destroyHosts(network);
@@ -256,6 +314,7 @@ export async function createHosts(network: HostNetwork, names: string[], setup: 
     const i = h.index;
     const v = network.veth;
     await writeHostFiles(h, dir, randomUUID(), setup, hosts);
+    if (setup.preinstalled) preinstall(h);
     await sh`ip netns add ${h.netns}`;
     await sh`ip link add ${`${v}v${i}`} type veth peer name ${`${v}e${i}`}`;
     await sh`ip link set ${`${v}v${i}`} master ${network.bridge} up`;
@@ -283,9 +342,9 @@ export async function createHosts(network: HostNetwork, names: string[], setup: 
 }
 
 /** Creates `count` hosts h1..hN for the host tests, each healthy for a pre-install audit (no swap, ip_forward=1, ports free). */
-export function createFleet(count: number): Promise<TestFleet> {
+export function createFleet(count: number, setup: HostSetup = {}): Promise<TestFleet> {
   if (count < 1 || count > 200) throw new Error('between 1 and 200 hosts');
-  return createHosts(TEST_NETWORK, Array.from({ length: count }, (_, i) => `h${i + 1}`));
+  return createHosts(TEST_NETWORK, Array.from({ length: count }, (_, i) => `h${i + 1}`), setup);
 }
 
 async function waitForInit(h: TestHost): Promise<number> {
@@ -512,7 +571,8 @@ export async function makeK3sNode(h: TestHost, role: 'server' | 'agent', subnet:
   // k3s runs its own containerd, on its own socket (the host's stand-in on /run/containerd goes).
   await stopProgram(h, 'containerd');
   await onHost(h, 'rm -f /run/containerd/containerd.sock; mkdir -p /run/k3s/containerd');
-  await listen(h, 'containerd', 'UNIX-LISTEN:/run/k3s/containerd/containerd.sock,unlink-early');
+  setFile(h, 'k3s-containerd.toml', containerdConfig({ systemdCgroup: false, root: join(h.dir, 'k3s-containerd-root'), state: '/run/k3s/containerd' }));
+  await onHost(h, `setsid containerd --config ${join(h.dir, 'k3s-containerd.toml')} >${join(h.dir, 'k3s-containerd.log')} 2>&1 < /dev/null & i=0; while [ ! -S /run/k3s/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; [ -S /run/k3s/containerd/containerd.sock ]`);
   await listen(h, name, 'TCP-LISTEN:10248,bind=127.0.0.1', join(bin, 'healthz-ok'));
   await listen(h, name, 'TCP-LISTEN:10250');
   if (role === 'server') await listen(h, name, 'TCP-LISTEN:6443');

@@ -61,7 +61,8 @@ export const nodeIp: FleetCheck = {
       }
       if (lookups && !lookups.skipped) {
         for (const o of members) {
-          if (o === m || !o.facts.hostname) continue;
+          // A name two hosts share is fleet.hostname-unique's finding; which host it should resolve to is moot.
+          if (o === m || !o.facts.hostname || members.filter((x) => x.facts.hostname === o.facts.hostname).length > 1) continue;
           const l = lookups.lookups.find((x) => x.from === m.host && x.name === o.facts.hostname);
           const want = nodeAddress(o);
           if (!l) continue;

@@ -12,12 +12,14 @@ const BIN = join(ROOT, 'bin/kubecheck.js');
 let fleet: TestFleet;
 let inventory: string;
 
-const kubecheck = (...args: string[]) => kubecheckWith({ timeoutMs: 60_000 }, ...args);
+// node.system warns on every host of this machine (its kernel runs cgroup v1): not what the gate is about.
+const kubecheck = (...args: string[]) => kubecheckWith({ timeoutMs: 60_000 }, ...args, ...(args[0] === 'preflight' ? ['--skip', 'node.system'] : []));
 
 const file = (name: string) => join(fleet.dir, name);
 
 beforeAll(async () => {
-  fleet = await createFleet(4);
+  // Hosts laid out for kubeadm (real kubelet, containerd, chronyd, settings files): the only failures are the tests' own.
+  fleet = await createFleet(4, { preinstalled: true });
   inventory = file('gate.yaml');
   writeFileSync(inventory, [`defaults: {identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}`, 'nodes:',
     ...fleet.hosts.map((h) => `  - {name: ${h.name}, host: ${h.ip}, roles: [worker]}`)].join('\n') + '\n');
