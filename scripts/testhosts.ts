@@ -127,6 +127,8 @@ function preinstall(h: TestHost): void {
   const missing = need.filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`preinstalled test hosts need the node binaries: ${missing.join(', ')} missing (run: node dist/scripts/realcluster.js build)`);
   for (const b of ['kubelet', 'crictl']) place(join(NODE_BIN_DIR, b), join(d, 'usr-local-bin', b));
+  // The base CNI plugins the kubernetes-cni package installs (flannel's own comes with its DaemonSet).
+  for (const p of ['bridge', 'host-local', 'loopback', 'portmap']) place(join(NODE_BIN_DIR, p), join(d, 'opt-cni-bin', p));
   place(join(BIN_DIR, 'kubeadm'), join(d, 'usr-local-bin', 'kubeadm'));
   systemdUnits(d, ['kubelet', 'containerd', 'chrony']);
   settingsFiles(d);
