@@ -16,7 +16,6 @@ import { kubecheckWith } from '../helpers.js';
 
 /** kubeadm's check name (what it prints in brackets) → the kubecheck check that judges the same reason. */
 const KUBEADM_TO_KUBECHECK: [RegExp, string][] = [
-  [/^IsPrivilegedUser$/, 'node.resources'],
   [/^NumCPU$|^Mem$/, 'node.resources'],
   [/^Firewalld$/, 'node.firewall'],
   [/^Port-\d+$/, 'node.ports'],
