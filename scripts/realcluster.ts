@@ -8,7 +8,7 @@
 //   node dist/scripts/realcluster.js up      # build what is missing, start it, print kubeconfig= and inventory=
 //   node dist/scripts/realcluster.js down    # stop everything and remove what it made
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { parseAllDocuments } from 'yaml';
