@@ -62,6 +62,14 @@ const HOSTS: { name: string; role: 'control-plane' | 'worker'; fault?: (h: TestH
   },
   { name: 'w-joined', role: 'worker', fault: (h) => { setFile(h, 'etc-kubernetes/kubelet.conf', 'apiVersion: v1\nkind: Config\n'); setFile(h, 'etc-kubernetes/pki/ca.crt', 'x'); } },
   { name: 'w-renamed', role: 'worker', fault: (h) => setHostname(h, 'renamed-node') },
+  // The pids controller disabled (as a kernel booted with cgroup_disable=pids shows it in /proc/cgroups).
+  {
+    name: 'w-nopids', role: 'worker', fault: async (h) => {
+      const cgroups = (await onHost(h, 'cat /proc/cgroups')).stdout.replace(/^pids\t(\d+)\t(\d+)\t1$/m, 'pids\t$1\t$2\t0');
+      setFile(h, 'proc-cgroups', cgroups);
+      await onHost(h, `mount --bind ${join(h.dir, 'proc-cgroups')} /proc/cgroups`);
+    },
+  },
   {
     name: 'cp-proxy', role: 'control-plane', fault: async (h) => {
       setFile(h, 'environment', 'HTTPS_PROXY=http://proxy.corp.example:3128\nNO_PROXY=localhost,127.0.0.1\n');
@@ -141,6 +149,9 @@ describe('kubeadm preflight parity on real test hosts', () => {
       }
     }
     expect(missed).toEqual([]);
+    // Where kubeadm's reason is not the cgroup v1 warning every host here gets, kubecheck's is not either.
+    const nopids = report.results.find((r) => r.check === 'node.system' && r.target === byName.get('w-nopids')!.name);
+    expect(nopids).toMatchObject({ status: 'fail', code: 'node.system/cgroups-missing', message: expect.stringContaining('pids') });
   });
 
   it('sees each injected fault through kubeadm too (the faults are real to kubeadm, not only to kubecheck)', () => {
@@ -156,6 +167,7 @@ describe('kubeadm preflight parity on real test hosts', () => {
     expect(names('w-joined')).toEqual(expect.arrayContaining(['FileAvailable--etc-kubernetes-kubelet.conf', 'FileAvailable--etc-kubernetes-pki-ca.crt']));
     expect(names('w-renamed')).toContain('Hostname');
     expect(names('cp-proxy')).toContain('HTTPProxy');
+    expect(kubeadmOutput.get('w-nopids')).toMatch(/CGROUPS_PIDS: missing|missing required cgroups: pids/);
     // On a host without a fault kubeadm has only this machine's cgroup v1 to say.
     expect(names('cp-ok').filter((n) => n !== 'SystemVerification')).toEqual([]);
     expect(names('w-ok').filter((n) => n !== 'SystemVerification')).toEqual([]);
