@@ -101,20 +101,20 @@ const PREINSTALLED_MOUNTS: Record<string, string> = {
   'var-lib-etcd': '/var/lib/etcd',
 };
 
+/** Shell lines that start Debian's containerd with `config` and wait (15 s at most) until it answers on `socket`. */
+const startContainerd = (config: string, log: string, socket: string) =>
+  `setsid containerd --config ${config} >${log} 2>&1 </dev/null &\ni=0; while [ ! -S ${socket} ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`;
+
 /** The setup `preinstalled` stands for: its folders, a default route, every host in /etc/hosts, containerd and chronyd started at boot. */
 function expandSetup(setup: HostSetup): HostSetup {
   if (!setup.preinstalled) return setup;
   return {
     ...setup,
     mounts: { ...PREINSTALLED_MOUNTS, ...(setup.mounts ?? {}) },
-    runtimeStandIn: false,
     defaultRoute: setup.defaultRoute ?? true,
     hostsEntries: setup.hostsEntries ?? [],
     boot: [
-      'containerd --config /etc/containerd/config.toml >/var/lib/containerd/containerd.log 2>&1 &',
       'chronyd -x -u root -d -f @DIR@/chrony.conf >@DIR@/chronyd.log 2>&1 &',
-      // Like a booted host: sshd (the tests' way in) comes up once the runtime answers.
-      'i=0; while [ ! -S /run/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done',
       ...(setup.boot ?? []),
     ],
   };
@@ -224,9 +224,9 @@ ${cgroupMounts(setup)}
 for f in fstab hosts hostname${setup.resolvConf !== undefined ? ' resolv.conf' : ''}; do mount --bind ${d}/$f /etc/$f; done
 ${Object.entries(mounts).map(([dir, path]) => `mkdir -p ${path} && mount --bind ${d}/${dir} ${path}`).join('\n')}
 ${setup.defaultRoute ? `ip route add default via ${network.subnet}.1 dev eth0` : ''}
-${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering the CRI on its socket: Debian's containerd.
-containerd --config ${d}/containerd.toml >${d}/containerd.log 2>&1 &
-i=0; while [ ! -S /run/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`}
+${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering the CRI on its socket: Debian's containerd
+# (preinstalled: with the guides' /etc/containerd/config.toml). sshd, the tests' way in, comes up after it.
+${startContainerd(setup.preinstalled ? '/etc/containerd/config.toml' : `${d}/containerd.toml`, `${d}/containerd.log`, '/run/containerd/containerd.sock')}`}
 ${(setup.boot ?? []).map((l) => l.replaceAll('@DIR@', d)).join('\n')}
 /usr/sbin/sshd -D -e -f ${d}/sshd_config 2>>${d}/sshd.log &
 echo ready > ${d}/ready
@@ -262,7 +262,7 @@ async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string, setup
     mkdirSync(join(d, sub), { recursive: true });
   }
   writeFileSync(join(d, 'product_uuid'), `${uuid}\n`);
-  if (setup.runtimeStandIn !== false) writeFileSync(join(d, 'containerd.toml'), containerdConfig({ systemdCgroup: false, root: join(d, 'containerd-root') }));
+  if (setup.runtimeStandIn !== false && !setup.preinstalled) writeFileSync(join(d, 'containerd.toml'), containerdConfig({ systemdCgroup: false, root: join(d, 'containerd-root') }));
   // The base CNI plugins a kubeadm install brings (kubernetes-cni); flannel's own arrives with its DaemonSet.
   if (setup.runtimeStandIn !== false) for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) writeFileSync(join(d, 'opt-cni-bin', plugin), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   writeFileSync(join(d, 'swaps'), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
@@ -574,7 +574,7 @@ export async function makeK3sNode(h: TestHost, role: 'server' | 'agent', subnet:
   await stopProgram(h, 'containerd');
   await onHost(h, 'rm -f /run/containerd/containerd.sock; mkdir -p /run/k3s/containerd');
   setFile(h, 'k3s-containerd.toml', containerdConfig({ systemdCgroup: false, root: join(h.dir, 'k3s-containerd-root'), state: '/run/k3s/containerd' }));
-  await onHost(h, `setsid containerd --config ${join(h.dir, 'k3s-containerd.toml')} >${join(h.dir, 'k3s-containerd.log')} 2>&1 < /dev/null & i=0; while [ ! -S /run/k3s/containerd/containerd.sock ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; [ -S /run/k3s/containerd/containerd.sock ]`);
+  await onHost(h, `${startContainerd(join(h.dir, 'k3s-containerd.toml'), join(h.dir, 'k3s-containerd.log'), '/run/k3s/containerd/containerd.sock')}\n[ -S /run/k3s/containerd/containerd.sock ]`);
   await listen(h, name, 'TCP-LISTEN:10248,bind=127.0.0.1', join(bin, 'healthz-ok'));
   await listen(h, name, 'TCP-LISTEN:10250');
   if (role === 'server') await listen(h, name, 'TCP-LISTEN:6443');

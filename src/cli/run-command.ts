@@ -91,6 +91,10 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
   // Connections kept open after collection for the probes between hosts (fleet.reachability), then closed.
   const kept = new Map<string, Transport>();
+  const closeKept = async () => {
+    await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
+    kept.clear();
+  };
   const registries = entries.filter((e) => e.id === 'node.registry' && typeof e.params.registry === 'string').map((e) => e.params.registry as string);
   try {
     const run = await runSuite({
@@ -106,8 +110,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
         try {
           return await probeFleet(members, kept, probeKinds, s);
         } finally {
-          await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
-          kept.clear();
+          await closeKept();
         }
       },
       suite,
@@ -131,7 +134,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     return code;
   } finally {
     progress.stop();
-    await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
+    await closeKept();
     await source.close();
   }
 }

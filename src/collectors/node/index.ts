@@ -114,6 +114,8 @@ export interface ParseOptions {
 export function parseNodeFacts(output: string, timing?: CollectorTiming, options: ParseOptions = {}): NodeFacts {
   const sections = splitSections(output);
   const get = (name: string) => sections.get(name);
+  // `NAME` for a loaded module, `NAME builtin` for one built into the kernel.
+  const modules = (get('modules')?.output ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter(([name]) => name).map(([name, kind]) => ({ name, builtin: kind === 'builtin' }));
   if (!sections.has('meta')) {
     throw new Error(`the node collector's output has no sections (got: ${JSON.stringify(output.slice(0, 200))})`);
   }
@@ -172,8 +174,8 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming, options
     listeners,
     listenerProcesses,
     sysctls: parseSysctls(get('sysctls')?.output ?? ''),
-    modules: (get('modules')?.output ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean),
-    builtinModules: (get('modules')?.output ?? '').split('\n').filter((l) => /\sbuiltin$/.test(l.trim())).map((l) => l.trim().split(/\s+/)[0]),
+    modules: modules.map((m) => m.name),
+    builtinModules: modules.filter((m) => m.builtin).map((m) => m.name),
     cpus: meta.cpus,
     memoryMiB: meta.memoryMiB,
     processes,
