@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 class RealClusterLast extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const order = ['cluster', 'workloads', 'fix', 'doctor'];
+    const order = ['cluster', 'incluster', 'workloads', 'fix', 'doctor'];
     const rank = (f: TestSpecification) => {
       const m = /\/test\/real\/([a-z-]+)\.test\.ts$/.exec(f.moduleId);
       return m ? 1 + (order.indexOf(m[1]) + 1 || order.length + 1) : 0;

@@ -8,6 +8,7 @@ import { $ } from 'zx';
 import { BIN_DIR, ETCD_VERSION, K8S_VERSION } from './controlplane.js';
 import { type BuiltImage, type ImageFile, type ImageSpec, buildImage, pushImage } from './images.js';
 import { COREDNS_VERSION, FLANNEL_CNI_VERSION, FLANNEL_VERSION, NODE_BIN_DIR } from './node-binaries.js';
+import { KC_DIAL, buildKcDial, collectorImageSpec } from './collector-image.js';
 
 export const IMAGE_CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubecheck', 'images');
 /** The registry's storage: kept between runs, so unchanged images are pushed once per machine. */
@@ -99,6 +100,8 @@ export function clusterImages(): ImageSpec[] {
       files: [...nginxFiles('canary build'), { path: '/etc/kubecheck-canary', content: 'this image is the canary build of nginx 1.22.1\n' }],
       entrypoint: ['nginx', '-g', 'daemon off;'],
     },
+    // Not a test image: kubecheck's own, as users build it (scripts/collector-image.ts), for --in-cluster.
+    collectorImageSpec(KC_DIAL),
   ];
 }
 
@@ -124,6 +127,7 @@ function log(msg: string): void {
 
 /** Builds every image (cached OCI layouts). */
 export async function buildClusterImages(): Promise<BuiltImage[]> {
+  await buildKcDial();
   const built: BuiltImage[] = [];
   for (const spec of clusterImages()) built.push(await buildImage(spec, IMAGE_CACHE));
   return built;

@@ -179,10 +179,10 @@ export function kubeconfigFor(dir: string, user: string): string {
   ].join('\n');
 }
 
-function start(dir: string, name: string, bin: string, args: string[]): ChildProcess {
+function start(dir: string, name: string, bin: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
   writeFileSync(join(dir, `${name}.cmd.json`), JSON.stringify([bin, ...args]));
   const out = openSync(join(dir, `${name}.log`), 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true });
+  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true, ...(env ? { env } : {}) });
   child.unref();
   writeFileSync(join(dir, `${name}.pid`), String(child.pid));
   return child;
@@ -251,7 +251,13 @@ const curl = $({ quiet: true, nothrow: true, timeout: '5s' });
 export const KWOK_STAGES = ['node-fast', 'pod-ready', 'pod-complete', 'pod-delete', 'node-heartbeat-with-lease'];
 
 /** Starts etcd, the apiserver, controller-manager, scheduler and kwok on 127.0.0.1. */
-export async function startCluster(options: { binDir?: string } = {}): Promise<Cluster> {
+export async function startCluster(options: {
+  binDir?: string;
+  /** More KWOK configuration (e.g. a ClusterExec for the benchmarks), appended to its stages. */
+  kwokConfig?: string;
+  /** A folder put first on KWOK's PATH: the commands its exec emulation runs are looked up there first. */
+  kwokPath?: string;
+} = {}): Promise<Cluster> {
   const bin = options.binDir ?? BIN_DIR;
   for (const b of BINARIES) if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: run \`node dist/scripts/controlplane.js build\``);
   if (!existsSync(STAGES_FILE)) await collectKwokStages();
@@ -300,7 +306,7 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
     '--kube-api-qps=200', '--kube-api-burst=400',
   ]);
   await installExecCrd(join(dir, 'admin.kubeconfig'));
-  writeFileSync(join(dir, 'kwok.yaml'), kwokConfig());
+  writeFileSync(join(dir, 'kwok.yaml'), options.kwokConfig ? `${kwokConfig().trimEnd()}\n---\n${options.kwokConfig}` : kwokConfig());
   start(dir, 'kwok', join(bin, 'kwok'), [
     `--kubeconfig=${join(dir, 'kwok.kubeconfig')}`, `--config=${join(dir, 'kwok.yaml')}`,
     '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
@@ -309,7 +315,7 @@ export async function startCluster(options: { binDir?: string } = {}): Promise<C
     // emulation; per-pod Exec objects (written by kwok-pods) say how to answer.
     `--server-address=127.0.0.1:${PORTS.kwok}`, '--node-ip=127.0.0.1', `--node-port=${PORTS.kwok}`,
     `--tls-cert-file=${p('apiserver.crt')}`, `--tls-private-key-file=${p('apiserver.key')}`, '--enable-crds=Exec',
-  ]);
+  ], options.kwokPath ? { ...process.env, PATH: `${options.kwokPath}:${process.env.PATH ?? ''}` } : undefined);
   start(dir, 'kwok-pods', process.execPath, [assetPath('dist/scripts/kwok-pods.js'), `--kubeconfig=${join(dir, 'admin.kubeconfig')}`, `--state=${join(dir, 'pods')}`, `--sync-delay=${POD_VOLUME_SYNC_SECONDS}`]);
   const kc = join(dir, 'admin.kubeconfig');
   await waitFor('controller-manager and scheduler leases', 90_000, async () => {

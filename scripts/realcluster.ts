@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { parseAllDocuments } from 'yaml';
 import { assetPath } from '../src/core/assets.js';
-import { KubeApi } from '../src/k8s/api.js';
+import { ApiError, KubeApi } from '../src/k8s/api.js';
 import { BIN_DIR, K8S_VERSION, buildControlPlane } from './controlplane.js';
 import { ETCD_TAG, PAUSE_TAG, buildClusterImages, pushClusterImages, registryBinary, waitForRegistry, writeRegistryConfig } from './cluster-images.js';
 import { CNI_PLUGINS, FLANNEL_CNI_VERSION, FLANNEL_VERSION, NODE_BIN_DIR, buildNodeBinaries } from './node-binaries.js';
@@ -249,6 +249,8 @@ const API_PATHS: Record<string, (ns?: string) => string> = {
   Deployment: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
   ClusterRole: () => '/apis/rbac.authorization.k8s.io/v1/clusterroles',
   ClusterRoleBinding: () => '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+  Role: (ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
+  RoleBinding: (ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
 };
 
 /** Creates every object of a multi-document manifest (like `kubectl create -f`). */
@@ -259,6 +261,19 @@ export async function createManifest(api: KubeApi, text: string): Promise<void> 
     const path = API_PATHS[obj.kind];
     if (!path) throw new Error(`createManifest: no API path for kind ${obj.kind}`);
     await api.send('POST', path(obj.metadata?.namespace), obj);
+  }
+}
+
+/** Deletes every object of a multi-document manifest by name (like `kubectl delete -f`); already gone is fine. */
+export async function deleteManifest(api: KubeApi, text: string): Promise<void> {
+  for (const doc of parseAllDocuments(text)) {
+    const obj = doc.toJSON() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+    if (!obj?.kind || !obj.metadata?.name) continue;
+    const path = API_PATHS[obj.kind];
+    if (!path) throw new Error(`deleteManifest: no API path for kind ${obj.kind}`);
+    await api.send('DELETE', `${path(obj.metadata.namespace)}/${obj.metadata.name}`, undefined).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from './core/assets.js';
 import { InputError, formatProblem } from './core/errors.js';
+import { InClusterSetupError } from './incluster/session.js';
 import * as catalogue from './cli/commands/catalogue.js';
 import * as cleanup from './cli/commands/cleanup.js';
 import * as diff from './cli/commands/diff.js';
@@ -41,6 +42,9 @@ Examples:
   kubecheck fix cni0 --node w2 -i hosts.yaml        show the cleanup a stale cni0 needs (dry run)
   kubecheck fix cni0 --node w2 -i hosts.yaml --apply   … and run it, then check again
   kubecheck doctor --kubeconfig ~/.kube/config -i hosts.yaml   why each NotReady node is NotReady
+  kubecheck run node --in-cluster --image-registry registry.local:5000   node checks from inside the cluster, no SSH
+  kubecheck smoke --nodes --image-registry registry.local:5000  … the API checks and every node's in one report
+  kubecheck doctor --in-cluster --image-registry registry.local:5000   host evidence without SSH
   kubecheck list                                    the check catalogue
   kubecheck explain node.swap                       why a check matters and how to fix it
 
@@ -89,6 +93,11 @@ function handleError(err: unknown): number {
   if (err instanceof InputError) {
     for (const p of err.problems) process.stderr.write(`kubecheck: ${formatProblem(p)}\n`);
     return err.problems.some((p) => p.severity !== 'warning') ? 2 : 0;
+  }
+  if (err instanceof InClusterSetupError) {
+    // No node could even be listed: no target reached.
+    process.stderr.write(`kubecheck: ${err.message}\n`);
+    return 3;
   }
   process.stderr.write(`kubecheck: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   return 1;

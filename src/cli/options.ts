@@ -6,6 +6,7 @@ import type { Phase, Role } from '../core/types.js';
 import type { HostKeyPolicy } from '../transports/ssh.js';
 import type { OutputOptions } from './output.js';
 import { PROFILE_NAMES } from '../profiles/profiles.js';
+import type { InClusterCliOptions } from './in-cluster.js';
 
 export interface HostOptions {
   kubeconfig?: string;
@@ -34,7 +35,7 @@ export interface HostOptions {
   profile?: string;
 }
 
-export type RunCommandOptions = HostOptions & OutputOptions & { baseline?: string; workloads?: boolean; imageRegistry?: string };
+export type RunCommandOptions = HostOptions & OutputOptions & InClusterCliOptions & { baseline?: string; workloads?: boolean; nodes?: boolean };
 
 export const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -66,7 +67,7 @@ export function addOutputOptions(cmd: Command): Command {
 
 export function addWorkloadOptions(cmd: Command): Command {
   return cmd
-    .option('--image-registry <registry>', 'pull the scenarios\' images through this mirror (nginx:1.22 → REGISTRY/library/nginx:1.22)');
+    .option('--image-registry <registry>', 'pull kubecheck\'s images through this mirror: the scenarios\' (nginx:1.22 → REGISTRY/library/nginx:1.22) and the in-cluster collector (REGISTRY/kubecheck/collector:VERSION)');
 }
 
 export function addKubeconfigOptions(cmd: Command): Command {

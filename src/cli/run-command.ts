@@ -8,13 +8,14 @@ import type { Transport } from '../transports/types.js';
 import { packageVersion } from '../core/assets.js';
 import { compareRuns, loadReport } from '../core/baseline.js';
 import { exitCodeOf, runSuite, type ClusterSource } from '../core/runner.js';
-import type { RunResult, SuiteEntry } from '../core/types.js';
+import type { RunResult, Suite, SuiteEntry } from '../core/types.js';
 import { hostsFrom, type HostSource } from '../inventory/targets.js';
 import type { KubeApi } from '../k8s/api.js';
 import { loadSuite, resolveSuitePath, selectChecks } from '../suites/load.js';
 import type { HostOptions, RunCommandOptions } from './options.js';
 import { checkReportPaths, emitReports } from './output.js';
 import { promptSecret } from './prompt.js';
+import { inClusterSource } from './in-cluster.js';
 
 /** The hosts named by --local, -i or --hosts, each able to open its one connection. */
 export function hostSource(options: HostOptions): Promise<HostSource> {
@@ -27,10 +28,9 @@ export async function connectApi(options: HostOptions): Promise<KubeApi> {
   return KubeApi.connect({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
 }
 
-async function clusterFrom(options: HostOptions): Promise<ClusterSource<KubeApi> & { listCalls: () => Record<string, number> }> {
+async function clusterFrom(api: KubeApi, options: HostOptions): Promise<ClusterSource<KubeApi> & { listCalls: () => Record<string, number>; requests: () => Record<string, number> }> {
   const { takeSnapshot } = await import('../k8s/snapshot.js');
-  const api = await connectApi(options);
-  return { api, snapshot: (signal) => takeSnapshot(api, { signal, ...(options.profile ? { profile: options.profile } : {}) }), listCalls: () => Object.fromEntries(api.listCalls) };
+  return { api, snapshot: (signal) => takeSnapshot(api, { signal, ...(options.profile ? { profile: options.profile } : {}) }), listCalls: () => Object.fromEntries(api.listCalls), requests: () => Object.fromEntries(api.requestCounts) };
 }
 
 /** Workload scenarios run with --workloads, or when --only picks them; `run` runs the suite as written. */
@@ -72,18 +72,32 @@ export function finishRun(run: RunResult, options: RunCommandOptions, baseline: 
   return exitCodeOf(run, options.failOn ?? 'fail');
 }
 
+/** smoke --nodes: the smoke suite and then the node suite's checks, one report (both are post-install). */
+function withNodeSuite(suite: Suite): Suite {
+  const node = loadSuite(resolveSuitePath('node'));
+  const ids = new Set(suite.checks.map((c) => c.id));
+  return { ...suite, name: `${suite.name}+node`, checks: [...suite.checks, ...node.checks.filter((c) => !ids.has(c.id))] };
+}
+
 /** `preflight`, `smoke` and `run`: a suite over the hosts and the cluster the options name. */
 export async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
-  const suite = loadSuite(resolveSuitePath(suiteRef));
+  const loaded = loadSuite(resolveSuitePath(suiteRef));
+  const suite = command === 'smoke' && options.nodes ? withNodeSuite(loaded) : loaded;
   const entries = withoutWorkloads(command, selectChecks(suite.checks, options.only ?? [], options.skip ?? []), options);
   const baseline = prepareReports(options);
   const kinds = new Set(entries.map((e) => findCheck(e.id)?.kind));
   const needsHosts = kinds.has('node') || kinds.has('fleet');
+  const inCluster = needsHosts && (options.inCluster === true || (command === 'smoke' && options.nodes === true));
   // Host checks use the cluster too when one is named (each node's podCIDR for cni.flannel-subnet).
-  const namedCluster = options.kubeconfig !== undefined || options.context !== undefined;
-  const cluster = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await clusterFrom(options) : undefined;
+  const namedCluster = options.kubeconfig !== undefined || options.context !== undefined || inCluster;
+  const api = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await connectApi(options) : undefined;
+  const cluster = api ? await clusterFrom(api, options) : undefined;
   const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
-  const source = needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined };
+  const warn = (line: string) => {
+    if (!options.quiet) process.stderr.write(`${line}\n`);
+  };
+  const collection = inCluster && api ? await inClusterSource(options, api, signal, { warn, inventory: hostSource }) : undefined;
+  const source = collection ?? (needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined });
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
   const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
@@ -96,6 +110,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     kept.clear();
   };
   const registries = entries.filter((e) => e.id === 'node.registry' && typeof e.params.registry === 'string').map((e) => e.params.registry as string);
+  let code: number;
   try {
     const run = await runSuite({
       command,
@@ -121,22 +136,25 @@ export async function runCommand(command: string, suiteRef: string, options: Run
       ...(kinds.has('workload') ? { workloadSettings } : {}),
       ...(options.phase ? { phase: options.phase } : {}),
       ...(options.role ? { roles: [options.role] } : {}),
-      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(options.timeout ? { targetTimeoutMs: options.timeout * 1000 } : {}),
+      // In-cluster: every node waits for its pod at once; the execs themselves are limited to --concurrency.
+      ...(collection ? { concurrency: Math.max(1, collection.hosts.length), targetTimeoutMs: collection.targetTimeoutMs } : {}),
+      ...(!collection && options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(!collection && options.timeout ? { targetTimeoutMs: options.timeout * 1000 } : {}),
       signal,
       version: packageVersion(),
       parameters,
       onProgress: (e) => progress.update(e),
     });
     progress.stop();
-    const code = finishRun(run, options, baseline);
-    printStats({ listCalls: cluster?.listCalls() ?? {} });
-    return code;
+    code = finishRun(run, options, baseline);
   } finally {
     progress.stop();
     await closeKept();
+    // In-cluster: the collector's namespace is deleted here, whatever happened.
     await source.close();
   }
+  printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline() } : {}) });
+  return code;
 }
 
 /** What every command registers with: the run's signal, and how it reports its exit code. */

@@ -34,7 +34,8 @@ export async function collectFromHost(host: ConnectableHost, options: {
     transport = opened;
     if (signal.aborted) throw new InterruptedError('interrupted');
     const facts = await collectNodeFacts(opened, { timeoutMs: options.timeoutMs, signal, ...(options.kubeletLog ? { kubeletLog: true } : {}), ...(options.profile ? { profile: options.profile } : {}), ...(options.phase ? { phase: options.phase } : {}) });
-    return probeHost(opened, facts, { signal, ...(options.endpoints ? { endpoints: options.endpoints } : {}) });
+    const probed = await probeHost(opened, facts, { signal, ...(options.endpoints ? { endpoints: options.endpoints } : {}) });
+    return opened.via ? { ...probed, reachedBy: opened.via } : probed;
   };
   let kept = false;
   try {

@@ -192,6 +192,8 @@ export interface NodeFacts {
   endpoints?: { address: string; url?: string; ok: boolean; detail: string }[];
   /** Raw outputs per section, kept for evidence. */
   raw: Record<string, string>;
+  /** How these facts were gathered (the transport's way), when the caller knows: an in-cluster host may have fallen back to SSH. */
+  reachedBy?: 'local' | 'ssh' | 'in-cluster';
 }
 
 /** One path probed between two hosts: from `from`, to `to`'s address and port. */

@@ -162,7 +162,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
       name: host.name,
       kind: 'host',
       reached: facts !== undefined,
-      ...(host.via ? { reachedBy: host.via } : {}),
+      ...(facts?.reachedBy ?? host.via ? { reachedBy: facts?.reachedBy ?? host.via } : {}),
       ...(facts?.profile ? { profile: facts.profile.name, cni: facts.profile.cni } : {}),
       ...(unreached.has(host.name) ? { problem: unreached.get(host.name) } : {}),
     });

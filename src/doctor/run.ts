@@ -22,6 +22,11 @@ export interface DoctorOptions {
   profile?: string;
   api?: KubeApi;
   hosts?: ConnectableHost[];
+  /**
+   * Hosts made for the nodes doctor chose (the in-cluster collection: a collector pod on those nodes only),
+   * asked once the nodes are known; used instead of `hosts`.
+   */
+  hostsFor?: (nodes: string[]) => Promise<{ hosts: ConnectableHost[]; timeoutMs?: number }>;
   signal: AbortSignal;
   concurrency: number;
   timeoutMs: number;
@@ -127,12 +132,12 @@ export function judgeEvidence(
 }
 
 /** The report's targets: the cluster when one was asked, and every host looked at (reached or why not). */
-function doctorTargets(evidence: NodeEvidence[], hosts: ConnectableHost[], asked: boolean, clusterProblem: string | undefined): TargetInfo[] {
+function doctorTargets(evidence: NodeEvidence[], reachedBy: Map<string, TargetInfo['reachedBy']>, asked: boolean, clusterProblem: string | undefined): TargetInfo[] {
   const out: TargetInfo[] = [];
   if (asked) out.push({ name: 'cluster', kind: 'cluster', reached: !clusterProblem, reachedBy: 'api', ...(clusterProblem ? { problem: clusterProblem } : {}) });
-  const via = hosts[0]?.via;
   for (const e of evidence) {
     if (!e.host && !e.hostProblem) continue;
+    const via = reachedBy.get(e.node);
     out.push({ name: e.node, kind: 'host', reached: e.host !== undefined, ...(via ? { reachedBy: via } : {}), ...(e.host?.profile ? { profile: e.host.profile.name, cni: e.host.profile.cni } : {}), ...(e.hostProblem ? { problem: e.hostProblem } : {}) });
   }
   return out;
@@ -157,7 +162,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
       for (const [name, ce] of c.evidence) evidence.set(name, { node: name, now: now(), cluster: ce, results: [] });
     }
   }
-  const hosts = options.hosts ?? [];
+  let hosts = options.hosts ?? [];
   // Without a cluster (or when it could not be read), the hosts themselves are the nodes to look at.
   if (!options.api || clusterProblem) {
     for (const h of hosts) if (wanted === 'all' || wanted === 'notready' || wanted.includes(h.name)) evidence.set(h.name, { node: h.name, now: now(), results: [], ...(clusterProblem ? { clusterProblem } : {}) });
@@ -167,16 +172,25 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
   }
 
   const targets = [...evidence.values()];
+  let timeoutMs = options.timeoutMs;
+  if (options.hostsFor) {
+    const made = await options.hostsFor(targets.filter((t) => t.cluster).map((t) => t.node));
+    hosts = made.hosts;
+    timeoutMs = made.timeoutMs ?? timeoutMs;
+  }
+  const reachedBy = new Map<string, TargetInfo['reachedBy']>();
   const reached: { node: string; roles: string[]; facts: NodeFacts; podCIDRs?: string[] }[] = [];
   await forEachLimited(targets, options.concurrency, options.signal, async (e) => {
     const info = allNodes.find((n) => n.name === e.node);
     const host = hostFor(e.node, info?.addresses.map((a) => a.address) ?? [], hosts);
     if (!host) return;
+    if (host.via) reachedBy.set(e.node, host.via);
     try {
-      const facts = await collectFromHost(host, { timeoutMs: options.timeoutMs, signal: options.signal, kubeletLog: true, ...(options.profile ? { profile: options.profile } : {}) });
+      const facts = await collectFromHost(host, { timeoutMs, signal: options.signal, kubeletLog: true, ...(options.profile ? { profile: options.profile } : {}) });
       const [source, ...lines] = (facts.raw.kubeletlog ?? '').split('\n').filter(Boolean);
       const log = /^(unit|file) /.test(source ?? '') ? lines : source?.startsWith('no kubelet log') ? [] : [source, ...lines].filter(Boolean);
       e.host = { init: facts.init, kubeletLog: currentRun(log), roles: host.roles, profile: facts.profile };
+      if (facts.reachedBy) reachedBy.set(e.node, facts.reachedBy);
       reached.push({ node: e.node, roles: host.roles, facts, ...(info?.podCIDRs.length ? { podCIDRs: info.podCIDRs } : {}) });
     } catch (err: unknown) {
       e.hostProblem = reasonOf(err);
@@ -228,7 +242,7 @@ export async function runDoctor(options: DoctorOptions): Promise<RunResult> {
     results,
     diagnoses,
     ...(options.signal.aborted ? { interrupted: true } : {}),
-    targets: doctorTargets(targets, hosts, options.api !== undefined, clusterProblem),
-    parameters: { sources: [options.api ? 'cluster' : '', hosts.length ? 'inventory' : ''].filter(Boolean).join('+') },
+    targets: doctorTargets(targets, reachedBy, options.api !== undefined, clusterProblem),
+    parameters: { sources: [options.api ? 'cluster' : '', options.hostsFor ? 'in-cluster' : '', options.hosts?.length ? 'inventory' : ''].filter(Boolean).join('+') },
   };
 }

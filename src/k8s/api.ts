@@ -66,6 +66,13 @@ export class KubeApi {
   readonly server: URL;
   /** How many list requests were made per resource path (benchmarks and tests check "listed once"). */
   readonly listCalls = new Map<string, number>();
+  /** How many requests were made, by kind (GET, POST, DELETE, WATCH, EXEC…), for the benchmarks. */
+  readonly requestCounts = new Map<string, number>();
+
+  /** Counts one request of this kind. */
+  count(kind: string): void {
+    this.requestCounts.set(kind, (this.requestCounts.get(kind) ?? 0) + 1);
+  }
 
   private constructor(
     readonly kc: KubeConfig,
@@ -91,6 +98,7 @@ export class KubeApi {
     const url = new URL(path, this.server);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    this.count(method);
     return new Promise<ApiResponse>((resolve, reject) => {
       const req = send(url, {
         ...this.base,
@@ -98,7 +106,9 @@ export class KubeApi {
         headers: {
           ...(this.base.headers ?? {}),
           Accept: options.accept ?? 'application/json',
-          ...(options.body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}),
+          // Content-Length always: Node sends a DELETE's body unframed otherwise (no chunked encoding for
+          // DELETE), and the API server then reads no DeleteOptions at all (gracePeriodSeconds ignored).
+          ...(options.body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(options.body) } : {}),
         },
         ...(options.signal ? { signal: options.signal } : {}),
       }, (res) => {
@@ -144,6 +154,7 @@ export class KubeApi {
     const url = new URL(`${path}?${q}`, this.server);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     let version = options.resourceVersion;
+    this.count('WATCH');
     return new Promise((resolve, reject) => {
       let settled = false;
       // A destroyed response may emit neither 'end' nor 'error': the abort settles the watch itself.

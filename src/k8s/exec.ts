@@ -1,6 +1,8 @@
 // Runs a command in a pod's container through the API server (`kubectl exec`): client-node's WebSocket
-// exec (v5/v4 channel protocol), collected into strings, bounded by a timeout and the run's signal.
-import { Writable } from 'node:stream';
+// exec (v5/v4 channel protocol). `openExec` is the stream underneath (stdin, stdout, stderr as streams,
+// the exit status as a promise); `execInPod` collects a command's output into strings, bounded by a
+// timeout and the run's signal.
+import { type Readable, Writable } from 'node:stream';
 import { ApiError, type KubeApi } from './api.js';
 import { deadline } from '../core/pool.js';
 
@@ -8,6 +10,8 @@ export interface ExecOutput {
   stdout: string;
   stderr: string;
   exitCode: number;
+  /** Client clock (ms since epoch): when the exec was asked for, when its first output arrived, when it ended. */
+  timing?: { sentAt: number; firstByteAt: number; endedAt: number };
 }
 
 /** The command could not be run at all (not "it ran and exited non-zero"). */
@@ -22,12 +26,10 @@ export class ExecError extends Error {
   }
 }
 
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  return {
-    stream: new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(Buffer.from(chunk)); done(); } }),
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
+export interface ExecTarget {
+  namespace: string;
+  pod: string;
+  container: string;
 }
 
 interface ExecStatus {
@@ -37,58 +39,118 @@ interface ExecStatus {
   details?: { causes?: { reason?: string; message?: string }[] };
 }
 
+/** How an exec ended: its exit code, or an ExecError when the command could not be run. */
+export type ExecEnd = { exitCode: number } | { error: ExecError };
+
+/** An exec that is running: close() ends it (the container's process gets SIGHUP/EOF, as for kubectl). */
+export interface OpenExec {
+  ended: Promise<ExecEnd>;
+  close(): void;
+}
+
+const where = (t: ExecTarget) => `${t.namespace}/${t.pod} (${t.container})`;
+
+/** The exit code or failure an exec's status message says. */
+function endOf(status: ExecStatus | undefined, target: ExecTarget): ExecEnd {
+  if (!status) return { error: new ExecError(`exec in ${where(target)}: the connection closed without an exit status`) };
+  if (status.status === 'Success') return { exitCode: 0 };
+  const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+  if (status.reason === 'NonZeroExitCode' && code !== undefined) return { exitCode: Number(code) };
+  return { error: new ExecError(`exec in ${where(target)} failed: ${status.message ?? JSON.stringify(status)}`) };
+}
+
+/**
+ * Starts `command` in the container with these streams. Rejects when the exec cannot be opened (a 401/403
+ * is an ApiError naming pods/exec); once open, `ended` says how it finished (the socket closing without a
+ * status, or an error on it, is an ExecError there).
+ */
+export async function openExec(api: KubeApi, target: ExecTarget, command: string[], streams: { stdout: Writable; stderr: Writable; stdin?: Readable }): Promise<OpenExec> {
+  const { Exec } = await import('@kubernetes/client-node');
+  let status: ExecStatus | undefined;
+  let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
+  api.count('EXEC');
+  try {
+    socket = await new Exec(api.kc).exec(target.namespace, target.pod, target.container, command, streams.stdout, streams.stderr, streams.stdin ?? null, false, (s) => {
+      status = s as ExecStatus;
+    });
+  } catch (e: unknown) {
+    // client-node rejects with the upgrade response's body or an ErrorEvent; keep its text.
+    const text = e instanceof Error ? e.message : (e as { message?: string })?.message ?? String(e);
+    const httpStatus = Number(/Unexpected server response: (\d+)/.exec(text)?.[1]);
+    if (httpStatus === 401 || httpStatus === 403) throw new ApiError(httpStatus, `exec in ${where(target)}: HTTP ${httpStatus}: the user may not create pods/exec in ${target.namespace}`);
+    throw new ExecError(`exec in ${where(target)} failed: ${text}`);
+  }
+  const ended = new Promise<ExecEnd>((resolve) => {
+    socket.on('close', () => resolve(endOf(status, target)));
+    socket.on('error', (e: Error) => resolve({ error: new ExecError(`exec in ${where(target)} failed: ${e.message}`) }));
+  });
+  return { ended, close: () => socket.close() };
+}
+
+/** A Writable that keeps what it gets, up to `limit` bytes (then `onOverflow` is called once). */
+function collector(onFirst?: () => void, limit = Number.POSITIVE_INFINITY, onOverflow?: () => void): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let first = true;
+  return {
+    stream: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        if (first) {
+          first = false;
+          onFirst?.();
+        }
+        size += chunk.length;
+        if (size > limit) onOverflow?.();
+        else chunks.push(Buffer.from(chunk));
+        done();
+      },
+    }),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
 export async function execInPod(
   api: KubeApi,
-  target: { namespace: string; pod: string; container: string },
+  target: ExecTarget,
   command: string[],
-  options: { timeoutMs: number; signal: AbortSignal },
+  options: { timeoutMs: number; signal: AbortSignal; stdin?: Readable; maxOutputBytes?: number },
 ): Promise<ExecOutput> {
-  const { Exec } = await import('@kubernetes/client-node');
-  const out = collector();
-  const err = collector();
-  const where = `${target.namespace}/${target.pod} (${target.container})`;
-  let status: ExecStatus | undefined;
-  const limit = deadline(options.signal, options.timeoutMs);
+  // Output past the bound stops the exec like a timeout does (a stop of our own, under the deadline).
+  const stop = new AbortController();
+  const onParentAbort = () => stop.abort();
+  if (options.signal.aborted) stop.abort();
+  else options.signal.addEventListener('abort', onParentAbort, { once: true });
+  const limit = deadline(stop.signal, options.timeoutMs);
+  const sentAt = Date.now();
+  let firstByteAt = 0;
+  let overflow = false;
+  const max = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  const out = collector(() => (firstByteAt = Date.now()), max, () => {
+    overflow = true;
+    stop.abort();
+  });
+  const err = collector(undefined, 1 << 20);
   try {
-    return await run(limit.signal);
-  } finally {
-    limit.clear();
-  }
-
-  async function run(signal: AbortSignal): Promise<ExecOutput> {
-    if (signal.aborted) throw new ApiError(0, 'interrupted');
-    let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
-    try {
-      socket = await new Exec(api.kc).exec(target.namespace, target.pod, target.container, command, out.stream, err.stream, null, false, (s) => {
-        status = s as ExecStatus;
-      });
-    } catch (e: unknown) {
-      // client-node rejects with the upgrade response's body or an ErrorEvent; keep its text.
-      const text = e instanceof Error ? e.message : (e as { message?: string })?.message ?? String(e);
-      const httpStatus = Number(/Unexpected server response: (\d+)/.exec(text)?.[1]);
-      if (httpStatus === 401 || httpStatus === 403) throw new ApiError(httpStatus, `exec in ${where}: HTTP ${httpStatus}: the user may not create pods/exec in ${target.namespace}`);
-      throw new ExecError(`exec in ${where} failed: ${text}`);
-    }
-    await new Promise<void>((resolve, reject) => {
+    if (limit.signal.aborted) throw new ApiError(0, 'interrupted');
+    const exec = await openExec(api, target, command, { stdout: out.stream, stderr: err.stream, ...(options.stdin ? { stdin: options.stdin } : {}) });
+    const end = await new Promise<ExecEnd>((resolve, reject) => {
       const onAbort = () => {
-        socket.close();
-        reject(options.signal.aborted ? new ApiError(0, 'interrupted') : new ExecError(`exec in ${where} did not finish within ${Math.round(options.timeoutMs / 1000)} s`, true));
+        exec.close();
+        if (overflow) reject(new ExecError(`exec in ${where(target)}: its output passed ${max} bytes; stopped`));
+        else reject(options.signal.aborted ? new ApiError(0, 'interrupted') : new ExecError(`exec in ${where(target)} did not finish within ${Math.round(options.timeoutMs / 1000)} s`, true));
       };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('close', () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      socket.on('error', (e: Error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(new ExecError(`exec in ${where} failed: ${e.message}`));
+      if (limit.signal.aborted) return onAbort();
+      limit.signal.addEventListener('abort', onAbort, { once: true });
+      void exec.ended.then((e) => {
+        limit.signal.removeEventListener('abort', onAbort);
+        resolve(e);
       });
     });
-    if (!status) throw new ExecError(`exec in ${where}: the connection closed without an exit status`);
-    if (status.status === 'Success') return { stdout: out.text(), stderr: err.text(), exitCode: 0 };
-    const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
-    if (status.reason === 'NonZeroExitCode' && code !== undefined) return { stdout: out.text(), stderr: err.text(), exitCode: Number(code) };
-    throw new ExecError(`exec in ${where} failed: ${status.message ?? JSON.stringify(status)}`);
+    if ('error' in end) throw end.error;
+    const endedAt = Date.now();
+    return { stdout: out.text(), stderr: err.text(), exitCode: end.exitCode, timing: { sentAt, firstByteAt: firstByteAt || endedAt, endedAt } };
+  } finally {
+    limit.clear();
+    options.signal.removeEventListener('abort', onParentAbort);
   }
 }

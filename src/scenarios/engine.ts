@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError, type KubeApi } from '../k8s/api.js';
 import { ExecError, execInPod, type ExecOutput } from '../k8s/exec.js';
 import type { Finding, StepRecord, WorkloadContext } from '../core/types.js';
-import { MANAGED_BY, removeLeftovers } from './cleanup.js';
+import { MANAGED_BY, removeLeftovers } from '../k8s/managed.js';
 import { deadline } from '../core/pool.js';
 import { collectionOf, prepareManifests, type Manifest } from './manifests.js';
 

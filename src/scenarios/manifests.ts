@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { assetPath } from '../core/assets.js';
 import type { WorkloadSettings } from '../core/types.js';
-import { MANAGED_BY } from './cleanup.js';
+import { MANAGED_BY } from '../k8s/managed.js';
 
 export interface Manifest {
   apiVersion: string;

@@ -24,6 +24,8 @@ export function connected(sock: Socket, what: string, { timeoutMs, signal }: Exe
 
 /** Runs scripts on this machine through zx (quiet, nothrow, with the run's timeout and abort signal). */
 export class LocalTransport implements Transport {
+  readonly via = 'local' as const;
+
   constructor(readonly host: string = 'localhost') {}
 
   async exec(script: string, { timeoutMs, signal }: ExecOptions): Promise<ExecResult> {

@@ -284,6 +284,8 @@ export class SshConnector {
 }
 
 export class SshTransport implements Transport {
+  readonly via = 'ssh' as const;
+
   constructor(
     readonly host: string,
     private readonly client: SshClient,

@@ -28,6 +28,8 @@ export class TransportError extends Error {
 /** Runs shell scripts on one host. One instance is one connection, reused for the whole run. */
 export interface Transport {
   readonly host: string;
+  /** How this transport reaches its host, for the report's `reachedBy`. */
+  readonly via?: 'local' | 'ssh' | 'in-cluster';
   exec(script: string, options: ExecOptions): Promise<ExecResult>;
   /**
    * A TCP connection made from the host itself (over SSH: the host's sshd dials, as `ssh -W` does), to see

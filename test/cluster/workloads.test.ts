@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNodes, until } from '../../scripts/cluster-fixtures.js';
 import { POD_VOLUME_SYNC_SECONDS } from '../../scripts/controlplane.js';
 import { KubeApi } from '../../src/k8s/api.js';
-import { findLeftovers } from '../../src/scenarios/cleanup.js';
+import { findLeftovers } from '../../src/k8s/managed.js';
 import type { RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
 import { kubecheck } from './helpers.js';

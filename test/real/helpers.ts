@@ -126,3 +126,45 @@ export async function withFaults(r: Real, faults: [string, RealFault][], body: (
     await waitForHealthy(r.api, r.cluster.nodes.length, 180_000);
   }
 }
+
+/**
+ * A kubeconfig for a user of the real cluster with no rights of its own (CN=`user`): its client
+ * certificate signed by the cluster's CA with openssl, as an admin hands out a user's credentials.
+ */
+export async function userKubeconfig(r: Real, user: string): Promise<string> {
+  const { $ } = await import('zx');
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const pki = join(r.node('cp1').dir, 'etc-kubernetes', 'pki');
+  const work = join(r.cluster.dir, `user-${user}`);
+  mkdirSync(work, { recursive: true });
+  const o = $({ quiet: true, cwd: work });
+  await o`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out req.csr -subj ${`/CN=${user}`}`;
+  await o`openssl x509 -req -in req.csr -CA ${join(pki, 'ca.crt')} -CAkey ${join(pki, 'ca.key')} -CAcreateserial -out cert.pem -days 1`;
+  const admin = readFileSync(r.cluster.kubeconfig, 'utf8');
+  const server = /server: (\S+)/.exec(admin)![1];
+  const ca = /certificate-authority-data: (\S+)/.exec(admin)![1];
+  const b64 = (f: string) => readFileSync(join(work, f)).toString('base64');
+  const file = join(work, 'kubeconfig');
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config',
+    `clusters: [{name: real, cluster: {server: ${server}, certificate-authority-data: ${ca}}}]`,
+    `users: [{name: ${user}, user: {client-certificate-data: ${b64('cert.pem')}, client-key-data: ${b64('key.pem')}}}]`,
+    `contexts: [{name: ${user}, context: {cluster: real, user: ${user}}}]`,
+    `current-context: ${user}`, '',
+  ].join('\n'));
+  return file;
+}
+
+/** Binds a ClusterRole to a user (a ClusterRoleBinding named after both); returns a function that removes it. */
+export async function bindClusterRole(r: Real, role: string, user: string): Promise<() => Promise<void>> {
+  const name = `test-${role}-${user}`;
+  await r.api.send('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+  return async () => {
+    await r.api.send('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`, undefined).catch(() => undefined);
+  };
+}

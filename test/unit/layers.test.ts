@@ -28,6 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   fixes: ['core', 'profiles', 'collectors', 'transports'],
   suites: ['core', 'checks'],
   inventory: ['core', 'transports', 'collectors'],
+  incluster: ['core', 'transports', 'collectors', 'k8s', 'profiles'],
   reporters: ['core'],
   cli: ['*'],
   catalogue: ['core', 'checks'],

@@ -8,7 +8,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--dry-run', 'only list them')
     .option('--timeout <seconds>', 'how long to wait for the namespaces to be gone (default 120)', positiveInt('--timeout')))
     .action(async (options: HostOptions & { dryRun?: boolean }) => {
-      const { findLeftovers, removeLeftovers, MANAGED_SELECTOR } = await import('../../scenarios/cleanup.js');
+      const { findLeftovers, removeLeftovers, MANAGED_SELECTOR } = await import('../../k8s/managed.js');
       const api = await connectApi(options);
       let leftovers;
       try {

@@ -1,20 +1,25 @@
-// Every object a workload scenario creates lives in a namespace of its own labelled
-// app.kubernetes.io/managed-by=kubecheck; a run that was killed can leave one behind. `kubecheck cleanup`
-// finds those namespaces and deletes them, waiting (bounded) until they are gone.
-import { ApiError, type KubeApi } from '../k8s/api.js';
+// Everything kubecheck creates in a cluster — a workload scenario's objects, the in-cluster collector's
+// DaemonSet — lives in a namespace of its own labelled app.kubernetes.io/managed-by=kubecheck; a run that
+// was killed can leave one behind. `kubecheck cleanup` finds those namespaces and deletes them, waiting
+// (bounded) until they are gone.
+import { ApiError, type KubeApi } from './api.js';
 import { deadline } from '../core/pool.js';
 
 export const MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'kubecheck' };
 export const MANAGED_SELECTOR = `${MANAGED_BY.key}=${MANAGED_BY.value}`;
+/** The label that marks an in-cluster collection's namespace (its pods only ran `sleep`). */
+export const COLLECTOR_LABEL = 'kubecheck.dev/collector';
 
 export interface Leftover {
   name: string;
   createdAt?: string;
   phase?: string;
+  /** An in-cluster collection's namespace: its pods are deleted at once (see removeLeftovers). */
+  collector?: boolean;
 }
 
 interface RawNamespace {
-  metadata?: { name?: string; creationTimestamp?: string; resourceVersion?: string };
+  metadata?: { name?: string; creationTimestamp?: string; resourceVersion?: string; labels?: Record<string, string> };
   status?: { phase?: string; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
 }
 
@@ -23,6 +28,7 @@ export async function findLeftovers(api: KubeApi, signal?: AbortSignal): Promise
     name: n.metadata?.name ?? '',
     ...(n.metadata?.creationTimestamp ? { createdAt: n.metadata.creationTimestamp } : {}),
     ...(n.status?.phase ? { phase: n.status.phase } : {}),
+    ...(n.metadata?.labels?.[COLLECTOR_LABEL] ? { collector: true } : {}),
   }), { query: { labelSelector: MANAGED_SELECTOR }, ...(signal ? { signal } : {}) });
   if (!listed.ok) throw new ApiError(listed.forbidden ? 403 : 0, `cannot list namespaces labelled ${MANAGED_SELECTOR}: ${listed.detail}`);
   return listed.items;
@@ -37,15 +43,21 @@ function holding(ns: RawNamespace | undefined): string {
 /**
  * Deletes the namespaces (already gone is fine) and follows them through a watch until the API no
  * longer has them, the time is up or `signal` aborts. A namespace still there is returned with what
- * holds it. Used by `kubecheck cleanup` and by every scenario's last step.
+ * holds it. Used by `kubecheck cleanup`, by every scenario's last step and by the in-cluster collection.
+ *
+ * A collector namespace's pods are deleted at once (grace period 0, like `kubectl delete --force`) after
+ * the namespace: a pod on a node whose kubelet is down never finishes terminating, and would hold the
+ * namespace forever. They only ran `sleep`; the kubelet removes the container when it comes back.
  */
-export async function removeLeftovers(api: KubeApi, leftovers: readonly Pick<Leftover, 'name'>[], options: { timeoutMs: number; signal: AbortSignal }): Promise<{ removed: string[]; stuck: { name: string; holding: string }[] }> {
+export async function removeLeftovers(api: KubeApi, leftovers: readonly Pick<Leftover, 'name' | 'collector'>[], options: { timeoutMs: number; signal: AbortSignal }): Promise<{ removed: string[]; stuck: { name: string; holding: string }[] }> {
   for (const ns of leftovers) {
     try {
       await api.send('DELETE', `/api/v1/namespaces/${ns.name}`, undefined, options.signal);
     } catch (err: unknown) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
+    // After the namespace: a terminating namespace takes no new pods, so the DaemonSet cannot make more.
+    if (ns.collector) await api.send('DELETE', `/api/v1/namespaces/${ns.name}/pods`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 }, options.signal).catch(() => undefined);
   }
   const wanted = new Set(leftovers.map((n) => n.name));
   const present = new Map<string, RawNamespace>();

@@ -1,0 +1,159 @@
+// npm run bench:incluster — the in-cluster collection's fan-in: `kubecheck run node --in-cluster` on 5,000
+// KWOK nodes of the real control plane (the DaemonSet, the pods through one watch, one exec per node,
+// the namespace deleted), against the design's bar (< 60 s, < 500 MB in the kubecheck process, API
+// requests bounded). KWOK runs no container: its exec emulation runs the command on this machine, and a
+// stand-in `chroot` first on KWOK's PATH prints a real node's recorded collector output (with a fresh
+// clock) — the only part not real. Then the same run end to end on the real cluster's real nodes, next to
+// SSH. Numbers go to BENCHMARKS.md.
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { packageRoot } from '../src/core/assets.js';
+import type { RunResult } from '../src/core/types.js';
+import { KubeApi } from '../src/k8s/api.js';
+import { writeBenchSection } from './bench-report.js';
+import { createNodes } from './cluster-fixtures.js';
+import { buildControlPlane, startCluster, stopCluster } from './controlplane.js';
+import { REGISTRY, downRealCluster, upRealCluster } from './realcluster.js';
+
+const ROOT = packageRoot();
+const NODES = Number(process.env.BENCH_NODES ?? 5000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WORK = '/tmp/kubecheck-bench-incluster';
+/** A real worker's collector output, recorded in-cluster on the real cluster (test/real/incluster.test.ts). */
+const RECORDED = join(ROOT, 'fixtures/collector/real-w1-incluster.txt');
+const log = (m: string) => process.stderr.write(`[bench:incluster] ${m}\n`);
+
+/** Every pod's exec is answered on this machine, in WORK (KWOK's ClusterExec in its config). */
+const CLUSTER_EXEC = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: kubecheck-collector
+spec:
+  execs:
+  - local:
+      workDir: ${WORK}
+`;
+
+/** The stand-ins KWOK's exec runs instead of the pod's commands: the collector's output, and a dial that connects. */
+function writeStandIns(): void {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(join(WORK, 'bin'), { recursive: true });
+  // The recorded output without its clock section: a fresh one goes first, as the real collector prints it.
+  const body = readFileSync(RECORDED, 'utf8').replace(/^@@kc:clock\n[\s\S]*?@@kc:rc=\d+\n/, '');
+  writeFileSync(join(WORK, 'collector-output.txt'), body);
+  writeFileSync(join(WORK, 'bin', 'chroot'), `#!/bin/sh\n# KWOK's stand-in for \`chroot /host /bin/sh -c SCRIPT\`: a real node's recorded answer.\nprintf '@@kc:clock\\n%s\\n\\n@@kc:rc=0\\n' "$(date +%s.%N)"\nexec cat ${join(WORK, 'collector-output.txt')}\n`);
+  writeFileSync(join(WORK, 'bin', 'kc-dial'), '#!/bin/sh\n# KWOK\'s stand-in for kc-dial: connected, then the connection ends when kubecheck closes it.\necho "kc-dial: connected" >&2\nexec cat\n');
+  for (const f of ['chroot', 'kc-dial']) chmodSync(join(WORK, 'bin', f), 0o755);
+}
+
+interface Stats {
+  maxRssMiB: number;
+  cpuMs: number;
+  requests: Record<string, number>;
+  inCluster?: Record<string, number>;
+}
+
+interface Measured {
+  wallS: number;
+  stats: Stats;
+  exit: number;
+  reached: number;
+  targets: number;
+  errors: string[];
+}
+
+async function measure(args: string[], json: string): Promise<Measured> {
+  const started = performance.now();
+  let stderr = '';
+  let exit = 0;
+  try {
+    ({ stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/kubecheck.js'), ...args, '--json', json, '-q'], { env: { ...process.env, KUBECHECK_STATS: '1', NO_COLOR: '1' }, maxBuffer: 1 << 28, timeout: 30 * 60_000 }));
+  } catch (err: unknown) {
+    const e = err as { code?: number; stderr?: string };
+    exit = e.code ?? -1;
+    stderr = e.stderr ?? '';
+  }
+  const wallS = (performance.now() - started) / 1000;
+  const line = stderr.split('\n').find((l) => l.startsWith('KUBECHECK_STATS '));
+  if (!line) throw new Error(`no stats from kubecheck (exit ${exit}): ${stderr.slice(-2000)}`);
+  const stats = JSON.parse(line.slice('KUBECHECK_STATS '.length)) as Stats;
+  const run = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
+  const hosts = (run.targets ?? []).filter((t) => t.kind === 'host');
+  const errors = [...new Set(run.results.filter((r) => r.status === 'error').map((r) => r.message.replace(/\d+/g, 'N')))].slice(0, 5);
+  return { wallS, stats, exit, reached: hosts.filter((t) => t.reached).length, targets: hosts.length, errors };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const secs = (ms?: number) => (ms === undefined ? '–' : (ms / 1000).toFixed(1));
+
+async function kwokPart(): Promise<string> {
+  await buildControlPlane();
+  writeStandIns();
+  const cluster = await startCluster({ kwokConfig: CLUSTER_EXEC, kwokPath: join(WORK, 'bin') });
+  try {
+    const api = await KubeApi.connect({ kubeconfig: cluster.kubeconfig, timeoutMs: 120_000 });
+    const t0 = Date.now();
+    log(`creating ${NODES} KWOK nodes…`);
+    await createNodes(api, Array.from({ length: NODES }, (_, i) => `node-${i}`), 64);
+    log(`nodes created in ${Math.round((Date.now() - t0) / 1000)} s`);
+    const runs: Measured[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const m = await measure(['run', 'node', '--in-cluster', '--collector-image', 'bench.invalid/kubecheck/collector:bench', '--kubeconfig', cluster.kubeconfig, '--start-timeout', '600', '--timeout', '300'], join(WORK, `run-${i}.json`));
+      log(`run ${i + 1}: ${m.wallS.toFixed(1)} s, ${m.stats.maxRssMiB} MiB, ${m.reached}/${m.targets} reached, exit ${m.exit}${m.errors.length ? `, errors: ${m.errors.join(' | ')}` : ''}`);
+      runs.push(m);
+    }
+    const wall = median(runs.map((r) => r.wallS));
+    const rss = Math.max(...runs.map((r) => r.stats.maxRssMiB));
+    const last = runs[runs.length - 1];
+    const requests = Object.entries(last.stats.requests).map(([k, v]) => `${k} ${v}`).join(', ');
+    return [
+      `Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores): ${NODES} KWOK nodes on the real control plane (etcd, kube-apiserver, controller-manager with --kube-api-qps=200, scheduler); KWOK's exec emulation answers each node's collector exec with a real worker's recorded output. Reproduce: \`npm run bench:incluster\` (as root).`,
+      '',
+      '| run | wall | peak RSS (kubecheck) | CPU (kubecheck) | reached | DaemonSet created | first pod running | every pod running | namespace deletion | exit |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...runs.map((r, i) => {
+        const t = r.stats.inCluster ?? {};
+        return `| ${i + 1} | ${r.wallS.toFixed(1)} s | ${r.stats.maxRssMiB} MiB | ${(r.stats.cpuMs / 1000).toFixed(1)} s | ${r.reached}/${r.targets} | ${secs(t.daemonSetCreated)} s | ${secs(t.firstPodRunning)} s | ${secs(t.everyPodSettled)} s | ${t.namespaceGone !== undefined && t.closeStarted !== undefined ? secs(t.namespaceGone - t.closeStarted) : '–'} s | ${r.exit} |`;
+      }),
+      '',
+      `API requests by kubecheck in the last run: ${requests} (one exec per node, lists paginated, one watch of the namespace's pods).`,
+      '',
+      'Bars (design.md):',
+      `- < 60 s for 5,000 nodes: ${wall < 60 ? 'met' : 'NOT met'} (median ${wall.toFixed(1)} s)`,
+      `- < 500 MB in the kubecheck process: ${rss < 500 ? 'met' : 'NOT met'} (${rss} MiB)`,
+    ].join('\n');
+  } finally {
+    await stopCluster();
+    rmSync(WORK, { recursive: true, force: true });
+  }
+}
+
+async function realPart(): Promise<string> {
+  const c = await upRealCluster();
+  try {
+    const rows: string[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const ssh = await measure(['run', 'node', '-i', c.inventory, '--kubeconfig', c.kubeconfig], join(c.dir, `bench-ssh-${i}.json`));
+      const inCluster = await measure(['run', 'node', '--in-cluster', '--image-registry', REGISTRY, '--kubeconfig', c.kubeconfig], join(c.dir, `bench-incluster-${i}.json`));
+      const t = inCluster.stats.inCluster ?? {};
+      rows.push(`| ${i + 1} | ${ssh.wallS.toFixed(1)} s (exit ${ssh.exit}) | ${inCluster.wallS.toFixed(1)} s (exit ${inCluster.exit}) | ${secs(t.everyPodSettled)} s | ${t.namespaceGone !== undefined && t.closeStarted !== undefined ? secs(t.namespaceGone - t.closeStarted) : '–'} s |`);
+      log(`real run ${i + 1}: ssh ${ssh.wallS.toFixed(1)} s, in-cluster ${inCluster.wallS.toFixed(1)} s`);
+    }
+    return [
+      `The real cluster (cp1, w1, w2: kubeadm, real kubelet and containerd; collector image pulled from the local registry), \`run node\` over SSH and in-cluster, ${RUNS} runs each, interleaved:`,
+      '',
+      '| run | over SSH | in-cluster | pods running after | namespace deletion |',
+      '|---|---|---|---|---|',
+      ...rows,
+    ].join('\n');
+  } finally {
+    await downRealCluster();
+  }
+}
+
+const kwok = await kwokPart();
+const real = process.env.BENCH_SKIP_REAL ? '' : await realPart();
+writeBenchSection('incluster', [kwok, real].filter(Boolean).join('\n\n'));
+log('BENCHMARKS.md updated');

@@ -1,0 +1,165 @@
+// The in-cluster transport: a node reached through its collector pod. A script runs in the pod through
+// exec, under `chroot /host /bin/sh -c` (the host's own shell and tools, in the host's PID and network
+// namespaces); a TCP or unix-socket connection "from the host" is kc-dial in the pod, its stdin and stdout
+// the connection — what sshd does for `ssh -W` and streamlocal forwarding over SSH.
+import { isIP } from 'node:net';
+import { Duplex, PassThrough, Writable } from 'node:stream';
+import type { ExecOptions, ExecResult, Transport } from '../transports/types.js';
+import { TransportError } from '../transports/types.js';
+import { ApiError, type KubeApi } from '../k8s/api.js';
+import { ExecError, type ExecTarget, execInPod, openExec } from '../k8s/exec.js';
+import { deadline } from '../core/pool.js';
+import { HOST_ROOT } from './manifests.js';
+
+/** The most a node's collector output may be (the kubelet log section is the big one). */
+export const MAX_OUTPUT_BYTES = 16 << 20;
+
+/** At most `limit` execs at once across every node (the API server and kubelets carry them). */
+export class Semaphore {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    if (this.active >= this.limit) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = this.queue.indexOf(go);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(new TransportError('interrupted', 'interrupted'));
+        };
+        const go = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.queue.push(go);
+      });
+    } else this.active++;
+    try {
+      return await work();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/** An exec failure as the transport's error kinds (what the runner reports for the host). */
+function transportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  if (err instanceof ApiError) {
+    if (err.message === 'interrupted') return new TransportError('interrupted', 'interrupted', { cause: err });
+    return new TransportError(err.status === 401 || err.status === 403 ? 'auth' : 'exec', err.message, { cause: err });
+  }
+  if (err instanceof ExecError) return new TransportError(err.timedOut ? 'timeout' : 'exec', err.message, { cause: err });
+  return new TransportError('exec', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+export class PodTransport implements Transport {
+  readonly via = 'in-cluster' as const;
+
+  constructor(
+    readonly host: string,
+    private readonly api: KubeApi,
+    private readonly target: ExecTarget,
+    private readonly limiter: Semaphore,
+  ) {}
+
+  exec(script: string, options: ExecOptions): Promise<ExecResult> {
+    return this.limiter.run(async () => {
+      try {
+        const out = await execInPod(this.api, this.target, ['chroot', HOST_ROOT, '/bin/sh', '-c', script], { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
+        return { stdout: out.stdout, stderr: out.stderr, code: out.exitCode, timing: out.timing ?? { sentAt: 0, firstByteAt: 0, endedAt: 0 } };
+      } catch (err: unknown) {
+        throw transportError(err);
+      }
+    }, options.signal);
+  }
+
+  /** A name is looked up on the host (its /etc/hosts and DNS, as sshd would); an address is dialled as it is. */
+  private async addressOf(address: string, port: number, options: ExecOptions): Promise<string> {
+    if (isIP(address)) return address;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(address)) throw new TransportError('unreachable', `${address}:${port}: not a host name`);
+    const out = await this.exec(`getent ahosts '${address}' 2>/dev/null | while read -r a rest; do echo "$a"; break; done`, options);
+    const found = out.stdout.trim().split('\n')[0];
+    if (!found || !isIP(found)) throw new TransportError('unreachable', `${address}:${port}: Name or service not known`);
+    return found;
+  }
+
+  connectTcp(address: string, port: number, options: ExecOptions): Promise<Duplex> {
+    return this.addressOf(address, port, options).then((ip) => this.dial(['kc-dial', 'tcp', ip, String(port), String(Math.max(1, Math.ceil(options.timeoutMs / 1000)))], `${address}:${port}`, options));
+  }
+
+  connectUnix(path: string, options: ExecOptions): Promise<Duplex> {
+    return this.dial(['kc-dial', 'unix', `${HOST_ROOT}${path}`], path, options);
+  }
+
+  /** Runs kc-dial in the pod; resolves with the connection once it says "connected", or rejects with its reason. */
+  private async dial(command: string[], what: string, options: ExecOptions): Promise<Duplex> {
+    const limit = deadline(options.signal, options.timeoutMs);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    let said = '';
+    let connected: (() => void) | undefined;
+    const stderr = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        said += chunk.toString('utf8');
+        if (said.includes('kc-dial: connected')) connected?.();
+        done();
+      },
+    });
+    let exec: Awaited<ReturnType<typeof openExec>> | undefined;
+    try {
+      exec = await openExec(this.api, this.target, command, { stdin, stdout, stderr });
+      const opened = exec;
+      await new Promise<void>((resolve, reject) => {
+        connected = resolve;
+        if (said.includes('kc-dial: connected')) resolve();
+        const onAbort = () => reject(options.signal.aborted ? new TransportError('interrupted', `${what}: interrupted`) : new TransportError('timeout', `${what}: timed out after ${options.timeoutMs} ms`));
+        if (limit.signal.aborted) return onAbort();
+        limit.signal.addEventListener('abort', onAbort, { once: true });
+        void opened.ended.then((end) => {
+          const reason = /kc-dial: [^:\n]+(?::\d+)?: ([^\n]+)/.exec(said)?.[1] ?? ('error' in end ? end.error.message : `kc-dial ended (exit ${end.exitCode})${said ? `: ${said.trim()}` : ''}`);
+          reject(new TransportError('unreachable', `${what}: ${reason}`));
+        });
+      });
+    } catch (err: unknown) {
+      exec?.close();
+      throw transportError(err);
+    } finally {
+      limit.clear();
+    }
+    const socket = exec;
+    const duplex = new Duplex({
+      read() {
+        stdout.resume();
+      },
+      write(chunk: Buffer, _enc, done) {
+        stdin.write(chunk, done);
+      },
+      final(done) {
+        stdin.end();
+        done();
+      },
+      destroy(err, done) {
+        socket.close();
+        stdin.destroy();
+        stdout.destroy();
+        done(err);
+      },
+    });
+    stdout.on('data', (c: Buffer) => {
+      if (!duplex.push(c)) stdout.pause();
+    });
+    stdout.on('end', () => duplex.push(null));
+    void socket.ended.then(() => duplex.push(null));
+    return duplex;
+  }
+
+  async close(): Promise<void> {
+    // The pod stays until the collection ends (the session deletes its namespace); nothing per node to close.
+  }
+}
