@@ -12,7 +12,7 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  external: ['ssh2', '@kubernetes/client-node', 'zx', 'ora', 'junit-report-builder'],
+  external: ['ssh2', '@kubernetes/client-node', 'ws', 'zx', 'ora', 'junit-report-builder'],
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __kcRequire } from 'node:module'; const require = __kcRequire(import.meta.url);" },
 });

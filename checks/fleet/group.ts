@@ -18,3 +18,8 @@ export function hostsByValue(members: readonly FleetMember[], values: (m: FleetM
 export function othersWith(groups: Map<string, Set<string>>, value: string, host: string): string[] {
   return [...(groups.get(value) ?? [])].filter((h) => h !== host).sort(natural);
 }
+
+/** A list of hosts for a message, at most `max` named: "a, b, c and 4997 more" (a fleet of thousands stays readable and small). */
+export function someHosts(hosts: readonly string[], max = 8): string {
+  return hosts.length <= max ? hosts.join(', ') : `${hosts.slice(0, max).join(', ')} and ${hosts.length - max} more`;
+}

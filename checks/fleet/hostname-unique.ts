@@ -1,6 +1,6 @@
 import type { FleetCheck, Finding } from '../../src/core/types.js';
 import { error, fail, pass } from '../../src/core/findings.js';
-import { hostsByValue, othersWith } from './group.js';
+import { hostsByValue, othersWith, someHosts } from './group.js';
 
 export const hostnameUnique: FleetCheck = {
   kind: 'fleet',
@@ -25,7 +25,7 @@ export const hostnameUnique: FleetCheck = {
       }
       const others = othersWith(groups, name(m.facts.hostname), m.host);
       out.set(m.host, others.length
-        ? fail(`hostname '${m.facts.hostname}' is also the hostname of ${others.join(', ')}`, { evidence: { hostname: m.facts.hostname }, code: 'duplicate' })
+        ? fail(`hostname '${m.facts.hostname}' is also the hostname of ${someHosts(others)}`, { evidence: { hostname: m.facts.hostname }, code: 'duplicate' })
         : pass(`hostname '${m.facts.hostname}' is unique`));
     }
     return out;

@@ -1,7 +1,7 @@
 import type { NetLink } from '../../src/core/facts.js';
 import type { FleetCheck, Finding } from '../../src/core/types.js';
 import { fail, pass, unreadable } from '../../src/core/findings.js';
-import { hostsByValue, othersWith } from './group.js';
+import { hostsByValue, othersWith, someHosts } from './group.js';
 
 /** Links whose MACs are made per host by software (CNI bridges, veths, tunnels) and may repeat legitimately. */
 const VIRTUAL = /^(lo|cni\d*|flannel[.\w-]*|veth.*|docker\d*|br-[0-9a-f]+|cali.*|vxlan[.\w-]*|cilium_.*|lxc.*|kube-ipvs\d*|kube-bridge|tunl\d*|weave|datapath|vxlan-\d+|virbr\d*(-nic)?|nodelocaldns|genev_sys_\d+|wg\d+|tun\d+|tap.*|dummy\d*)$/;
@@ -35,7 +35,7 @@ export const macUnique: FleetCheck = {
         .filter((c) => c.others.length > 0);
       const evidence = { links: links.map((l) => `${l.name} ${l.mac}`).join('\n') };
       out.set(m.host, clashes.length
-        ? fail(clashes.map((c) => `MAC ${c.link.mac} (${c.link.name}) is also on ${c.others.join(', ')}`).join('; '), { evidence, code: 'duplicate' })
+        ? fail(clashes.map((c) => `MAC ${c.link.mac} (${c.link.name}) is also on ${someHosts(c.others)}`).join('; '), { evidence, code: 'duplicate' })
         : pass(`${links.length} MAC address${links.length === 1 ? '' : 'es'} unique (${links.map((l) => l.name).join(', ') || 'none'})`, { evidence }));
     }
     return out;

@@ -1,6 +1,7 @@
 import type { FleetCheck, FleetMember, Finding } from '../../src/core/types.js';
 import { fail, pass, unreadable, warn } from '../../src/core/findings.js';
 import { parseIp } from '../../src/core/cidr.js';
+import { someHosts } from './group.js';
 import { defaultRouteAddress, hostAddresses, isLoopback, kubeletAddress } from '../../src/collectors/node/node-address.js';
 
 const nodeAddress = (m: FleetMember) => kubeletAddress(m.facts).address;
@@ -36,6 +37,15 @@ export const nodeIp: FleetCheck = {
       if (a) byNode.set(a, [...(byNode.get(a) ?? []), m]);
     }
     const lookups = ctx.probes?.names;
+    // Indexed once: a fleet of thousands must not scan every lookup for every pair of hosts.
+    const lookupOf = new Map<string, NonNullable<typeof lookups>['lookups'][number]>();
+    const lookedFrom = new Map<string, NonNullable<typeof lookups>['lookups'][number][]>();
+    for (const l of lookups?.lookups ?? []) {
+      lookupOf.set(`${l.from}\u0000${l.name}`, l);
+      lookedFrom.set(l.from, [...(lookedFrom.get(l.from) ?? []), l]);
+    }
+    const sharing = new Map<string, number>();
+    for (const x of members) if (x.facts.hostname) sharing.set(x.facts.hostname, (sharing.get(x.facts.hostname) ?? 0) + 1);
     for (const m of members) {
       const node = kubeletAddress(m.facts);
       const route = defaultRouteAddress(m.facts);
@@ -51,7 +61,7 @@ export const nodeIp: FleetCheck = {
       const problems: { code: string; text: string; severe: boolean }[] = [];
       if (!node.address) problems.push({ code: 'no-address', text: 'no node address can be chosen: no default route and the hostname does not resolve', severe: true });
       const dup = node.address ? (byNode.get(node.address) ?? []).filter((o) => o !== m) : [];
-      if (dup.length) problems.push({ code: 'duplicate', text: `would register ${node.address}, as ${dup.map((o) => o.host).join(', ')} would`, severe: true });
+      if (dup.length) problems.push({ code: 'duplicate', text: `would register ${node.address}, as ${someHosts(dup.map((o) => o.host))} would`, severe: true });
       // The inventory address only says something when it is one of the host's own (not NAT or a jump).
       const own = hostAddresses(m.facts);
       const reached = m.address && parseIp(m.address) ? m.address : undefined;
@@ -62,22 +72,22 @@ export const nodeIp: FleetCheck = {
       if (lookups && !lookups.skipped) {
         for (const o of members) {
           // A name two hosts share is fleet.hostname-unique's finding; which host it should resolve to is moot.
-          if (o === m || !o.facts.hostname || members.filter((x) => x.facts.hostname === o.facts.hostname).length > 1) continue;
-          const l = lookups.lookups.find((x) => x.from === m.host && x.name === o.facts.hostname);
+          if (o === m || !o.facts.hostname || (sharing.get(o.facts.hostname) ?? 0) > 1) continue;
+          const l = lookupOf.get(`${m.host}\u0000${o.facts.hostname}`);
           const want = nodeAddress(o);
           if (!l) continue;
           if (!l.addresses || l.addresses.length === 0) problems.push({ code: 'name-unresolved', text: `${o.facts.hostname} (${o.host}) does not resolve here${l.detail ? ` (${l.detail})` : ''}`, severe: false });
           else if (want && !l.addresses.includes(want)) problems.push({ code: 'name-elsewhere', text: `${o.facts.hostname} resolves here to ${l.addresses.join(', ')}, not to its node address ${want}`, severe: false });
         }
-        const looked = lookups.lookups.filter((x) => x.from === m.host && x.name !== m.facts.hostname);
-        if (looked.length) evidence['names looked up'] = looked.map((x) => `${x.name} → ${x.addresses?.join(' ') || 'nothing'}`).join('; ');
+        const looked = (lookedFrom.get(m.host) ?? []).filter((x) => x.name !== m.facts.hostname);
+        if (looked.length) evidence['names looked up'] = someHosts(looked.map((x) => `${x.name} → ${x.addresses?.join(' ') || 'nothing'}`), 50);
       }
       if (!problems.length) {
         out.set(m.host, pass(`registers ${node.address} (${node.why})${lookups && !lookups.skipped ? ', and the other hosts\' names resolve to their node addresses' : ''}`, { evidence }));
         continue;
       }
       const first = problems.find((p) => p.severe) ?? problems[0];
-      const message = problems.map((p) => p.text).join('; ');
+      const message = problems.slice(0, 8).map((p) => p.text).join('; ') + (problems.length > 8 ? `; and ${problems.length - 8} more` : '');
       out.set(m.host, first.severe ? fail(message, { evidence, code: first.code }) : warn(message, { evidence, code: first.code }));
     }
     if (lookups?.skipped && members.length > 1) {

@@ -1,6 +1,6 @@
 import type { FleetCheck, Finding } from '../../src/core/types.js';
 import { fail, pass, skip, unreadable } from '../../src/core/findings.js';
-import { hostsByValue, othersWith } from './group.js';
+import { hostsByValue, othersWith, someHosts } from './group.js';
 
 export const productUuidUnique: FleetCheck = {
   kind: 'fleet',
@@ -26,7 +26,7 @@ export const productUuidUnique: FleetCheck = {
       }
       const others = othersWith(groups, uuid.value, m.host);
       out.set(m.host, others.length
-        ? fail(`product_uuid ${uuid.value} is also on ${others.join(', ')}`, { evidence: { product_uuid: uuid.value }, code: 'duplicate' })
+        ? fail(`product_uuid ${uuid.value} is also on ${someHosts(others)}`, { evidence: { product_uuid: uuid.value }, code: 'duplicate' })
         : pass(`product_uuid ${uuid.value} is unique among ${members.length} host${members.length === 1 ? '' : 's'}`));
     }
     return out;

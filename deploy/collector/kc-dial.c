@@ -5,7 +5,8 @@
  * connection, 1 when it could not connect (the reason on stderr: strerror's text, as sshd gives it),
  * 2 on bad usage.
  *
- *   kc-dial tcp ADDRESS PORT [TIMEOUT_SECONDS]   (a numeric IPv4 or IPv6 address)
+ *   kc-dial tcp ADDRESS PORT [TIMEOUT_SECONDS]     (a numeric IPv4 or IPv6 address)
+ *   kc-dial probe ADDRESS PORT [TIMEOUT_SECONDS]   (connect, say so, close: is the path open?)
  *   kc-dial unix PATH
  *
  * Built static (gcc -static -O2) into the collector image by scripts/collector-image.ts.
@@ -82,7 +83,8 @@ static int relay(int fd) {
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 4 && strcmp(argv[1], "tcp") == 0) {
+  int probe = argc >= 4 && strcmp(argv[1], "probe") == 0;
+  if (argc >= 4 && (strcmp(argv[1], "tcp") == 0 || probe)) {
     char what[300];
     snprintf(what, sizeof what, "%s:%s", argv[2], argv[3]);
     int port = atoi(argv[3]);
@@ -109,6 +111,10 @@ int main(int argc, char **argv) {
     int err = connect_within(fd, (struct sockaddr *)&ss, len, timeout_ms);
     if (err) return fail(what, err == ETIMEDOUT ? "Connection timed out" : strerror(err));
     fprintf(stderr, "kc-dial: connected\n");
+    if (probe) {
+      close(fd);
+      return 0;
+    }
     return relay(fd);
   }
   if (argc >= 3 && strcmp(argv[1], "unix") == 0) {
@@ -124,6 +130,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kc-dial: connected\n");
     return relay(fd);
   }
-  fprintf(stderr, "usage: kc-dial tcp ADDRESS PORT [TIMEOUT_SECONDS] | kc-dial unix PATH\n");
+  fprintf(stderr, "usage: kc-dial tcp|probe ADDRESS PORT [TIMEOUT_SECONDS] | kc-dial unix PATH\n");
   return 2;
 }

@@ -63,7 +63,7 @@ export async function inClusterSource(
   options: HostOptions & InClusterCliOptions,
   api: KubeApi,
   signal: AbortSignal,
-  io: { nodes?: string[]; warn: (line: string) => void; defaultTimeoutS?: number; inventory: (options: HostOptions) => Promise<HostSource> },
+  io: { nodes?: string[]; quiet?: boolean; defaultTimeoutS?: number; inventory: (options: HostOptions) => Promise<HostSource> },
 ): Promise<InClusterSource> {
   const image = collectorImage({ version: packageVersion(), ...(options.collectorImage ? { image: options.collectorImage } : {}), ...(options.imageRegistry ? { registry: options.imageRegistry } : {}) });
   if (!image) {
@@ -87,7 +87,7 @@ export async function inClusterSource(
     await ssh?.close();
     throw err;
   });
-  io.warn(`kubecheck: in-cluster: collector pods on ${collection.hosts.length} node${collection.hosts.length === 1 ? '' : 's'} in namespace ${collection.namespace} (${image}); deleted at the end`);
+  if (!io.quiet) process.stderr.write(`kubecheck: in-cluster: collector pods on ${collection.hosts.length} node${collection.hosts.length === 1 ? '' : 's'} in namespace ${collection.namespace} (${image}); deleted at the end\n`);
   const inventory = ssh?.hosts ?? [];
   const paired = new Set<ConnectableHost>();
   // SSH fallbacks at most `concurrency` at once (every node may fall back at the same moment).
@@ -124,7 +124,8 @@ export async function inClusterSource(
     targetTimeoutMs: startTimeoutMs + timeoutS * 1000 + (ssh ? (options.connectTimeout ?? 10) * 1000 : 0),
     close: async () => {
       const { stuck } = await collection.close();
-      if (stuck) io.warn(`kubecheck: in-cluster: ${stuck}`);
+      // Said even with -q: something was left in the cluster.
+      if (stuck) process.stderr.write(`kubecheck: in-cluster: ${stuck}\n`);
       await ssh?.close();
     },
   };

@@ -39,11 +39,29 @@ function withoutWorkloads(command: string, entries: SuiteEntry[], options: RunCo
   return entries.filter((e) => findCheck(e.id)?.kind !== 'workload');
 }
 
+/** KUBECHECK_STATS=1: the peaks of the process's memory by kind (JS heap, external, buffers), sampled. */
+const peaks = { heapUsedMiB: 0, externalMiB: 0, arrayBuffersMiB: 0 };
+function sampleMemory(): () => void {
+  if (!process.env.KUBECHECK_STATS) return () => undefined;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peaks.heapUsedMiB = Math.max(peaks.heapUsedMiB, Math.round(m.heapUsed / 2 ** 20));
+    peaks.externalMiB = Math.max(peaks.externalMiB, Math.round(m.external / 2 ** 20));
+    peaks.arrayBuffersMiB = Math.max(peaks.arrayBuffersMiB, Math.round(m.arrayBuffers / 2 ** 20));
+  };
+  const timer = setInterval(sample, 250);
+  timer.unref();
+  return () => {
+    sample();
+    clearInterval(timer);
+  };
+}
+
 /** KUBECHECK_STATS=1: what a run cost (for the benchmarks), on stderr as one JSON line. */
 function printStats(extra: Record<string, unknown>): void {
   if (!process.env.KUBECHECK_STATS) return;
   const usage = process.resourceUsage();
-  process.stderr.write(`KUBECHECK_STATS ${JSON.stringify({ maxRssMiB: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), ...extra })}\n`);
+  process.stderr.write(`KUBECHECK_STATS ${JSON.stringify({ maxRssMiB: Math.round(usage.maxRSS / 1024), cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), ...peaks, ...extra })}\n`);
 }
 
 /** Before a run: the report paths are writable and the baseline (if any) is a report. Fails fast, exit 2. */
@@ -81,6 +99,7 @@ function withNodeSuite(suite: Suite): Suite {
 
 /** `preflight`, `smoke` and `run`: a suite over the hosts and the cluster the options name. */
 export async function runCommand(command: string, suiteRef: string, options: RunCommandOptions, signal: AbortSignal): Promise<number> {
+  const stopSampling = sampleMemory();
   const loaded = loadSuite(resolveSuitePath(suiteRef));
   const suite = command === 'smoke' && options.nodes ? withNodeSuite(loaded) : loaded;
   const entries = withoutWorkloads(command, selectChecks(suite.checks, options.only ?? [], options.skip ?? []), options);
@@ -93,10 +112,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   const api = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await connectApi(options) : undefined;
   const cluster = api ? await clusterFrom(api, options) : undefined;
   const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
-  const warn = (line: string) => {
-    if (!options.quiet) process.stderr.write(`${line}\n`);
-  };
-  const collection = inCluster && api ? await inClusterSource(options, api, signal, { warn, inventory: hostSource }) : undefined;
+  const collection = inCluster && api ? await inClusterSource(options, api, signal, { quiet: options.quiet === true, inventory: hostSource }) : undefined;
   const source = collection ?? (needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined });
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
@@ -153,6 +169,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     // In-cluster: the collector's namespace is deleted here, whatever happened.
     await source.close();
   }
+  stopSampling();
   printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline() } : {}) });
   return code;
 }

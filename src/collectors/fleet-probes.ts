@@ -1,20 +1,19 @@
-// Making the hosts talk to each other, over the one connection kubecheck holds to each: every host dials
-// the control planes' 6443, the control planes dial every kubelet's 10250, etcd members dial each other's
-// 2379-2380 (TCP, from the host's own sshd, as `ssh -W` does), and UDP 8472 datagrams go between every
-// pair (flannel's VXLAN). Where nothing listens yet (before an install) a listener runs for the probe
-// only — python3, else socat — under `timeout`, in a private folder it removes; it is stopped when the
-// probe is done. Each host also looks up the other hosts' names. Only the inventory's hosts are dialled.
+// Making the hosts talk to each other, over the one connection kubecheck holds to each, in one exec per
+// host: every host dials the control planes' 6443, the control planes dial every kubelet's 10250, etcd
+// members dial each other's 2379-2380, and UDP 8472 datagrams go between every pair (flannel's VXLAN),
+// each from the source host itself to the address the cluster will use. Where nothing listens yet (before
+// an install) the target's probe listens for the time of the probe only. Each host also looks up the other
+// hosts' names. A host without python3 is dialled from through its sshd (as `ssh -W` does) and looks names
+// up with getent; UDP to and from it is not judged. Only the inventory's hosts are dialled.
 import type { FleetProbes, PathProbe } from '../core/facts.js';
 import { forEachLimited } from '../core/pool.js';
 import type { FleetMember, FleetProbeKind } from '../core/types.js';
-import type { Transport } from '../transports/types.js';
+import { type Transport, canConnect } from '../transports/types.js';
 import { defaultRouteAddress, kubeletAddress } from './node/node-address.js';
 import { parseAhosts } from './node/preinstall.js';
 import { runsFlannel } from '../profiles/profiles.js';
 
 const TRY_MS = 3_000;
-/** A listener's life at most: it exits on its own even if kubecheck never comes back to stop it. */
-const LISTENER_SECONDS = 90;
 const UDP_PORT = 8472;
 
 interface Wanted {
@@ -24,14 +23,6 @@ interface Wanted {
   port: number;
   proto: 'tcp' | 'udp';
   why: string;
-}
-
-interface Listener {
-  host: FleetMember;
-  dir?: string;
-  tool: 'python3' | 'socat' | 'none';
-  ready: Set<string>;
-  notes: string[];
 }
 
 const isControlPlane = (m: FleetMember) => m.roles.includes('control-plane');
@@ -69,230 +60,309 @@ export function wantedPaths(members: readonly FleetMember[]): Wanted[] {
   return out;
 }
 
-const PYTHON = (tcp: number[], udp: number[]) => `
-import select, socket, sys, time
+/**
+ * The probe each host runs, once: listeners on the ports nothing holds there yet, name lookups, a TCP
+ * connect to each target (refusals retried until the deadline: a peer's listener may start a moment
+ * later), and VXLAN datagrams to each peer from the host's own 8472 socket, resent until the peer
+ * acknowledges (the ack comes back to 8472). It ends as soon as every answer is in — its own paths
+ * connected or failed, every peer acknowledged and heard from — or at the deadline, and prints one JSON
+ * line. No file is written, and it runs under `timeout`: nothing outlives it.
+ */
+const PROBE_PY = `
+import errno, json, select, socket, sys, threading, time
+plan = json.loads(sys.argv[1])
+me = plan["me"]
+start = time.time()
+dial_end = start + plan["seconds"]
+end = start + plan["wait"]
+out = {"listen": {}, "tcp": {}, "inbound": [], "acked": [], "lookups": {}}
 socks = []
-for proto, ports in (("tcp", ${JSON.stringify(tcp)}), ("udp", ${JSON.stringify(udp)})):
-    for p in ports:
+for proto in ("tcp", "udp"):
+    for p in plan["listen"][proto]:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("0.0.0.0", p))
             if proto == "tcp":
                 s.listen(128)
-            socks.append((proto, p, s))
-            print("ready", proto, p)
+            s.setblocking(False)
+            socks.append((proto, s))
+            out["listen"][proto + "/" + str(p)] = "ready"
         except OSError as e:
-            print("busy", proto, p, e.strerror)
-print("up")
-sys.stdout.flush()
-end = time.time() + ${LISTENER_SECONDS}
-while time.time() < end:
-    r, _, _ = select.select([s for _, _, s in socks], [], [], 0.5)
-    for proto, p, s in socks:
-        if s not in r:
-            continue
-        if proto == "tcp":
-            c, a = s.accept()
-            c.close()
-        else:
-            d, a = s.recvfrom(512)
-            print("udp", p, a[0], d.decode("utf-8", "replace").strip())
-    sys.stdout.flush()
-`;
-
-/** Starts the probe's listener on a host for the ports nothing holds there; waits until it is bound. */
-async function startListener(host: FleetMember, t: Transport, tcp: number[], udp: number[], signal: AbortSignal): Promise<Listener> {
-  const tool = has(host, 'python3') ? 'python3' : has(host, 'socat') ? 'socat' : 'none';
-  const l: Listener = { host, tool, ready: new Set(), notes: [] };
-  if (tool === 'none' || (!tcp.length && !udp.length)) {
-    if (tool === 'none' && (tcp.length || udp.length)) l.notes.push(`${host.host} has neither python3 nor socat to listen with: its ${[...tcp.map((p) => `${p}/tcp`), ...udp.map((p) => `${p}/udp`)].join(', ')} were probed with nothing listening (refused counts as reachable; UDP is not judged)`);
-    return l;
-  }
-  const run = tool === 'python3'
-    ? `cat > "$d/l.py" <<'KCPY'\n${PYTHON(tcp, udp)}\nKCPY\n(trap 'rm -rf "$d"' EXIT; timeout ${LISTENER_SECONDS + 5} python3 "$d/l.py" > "$d/log" 2>&1) >/dev/null 2>&1 &`
-    : [
-      // Each socat under its own timeout, whose pid is kept: stopping it stops that socat, nothing else.
-      ...tcp.map((p) => `timeout ${LISTENER_SECONDS} socat TCP-LISTEN:${p},fork,reuseaddr SYSTEM:true >/dev/null 2>&1 & echo "pid $!" >> "$d/pids"; echo "ready tcp ${p}" >> "$d/log"`),
-      ...udp.map((p) => `timeout ${LISTENER_SECONDS} socat -u UDP-RECVFROM:${p},fork OPEN:"$d/udp",creat,append >/dev/null 2>&1 & echo "pid $!" >> "$d/pids"; echo "ready udp ${p}" >> "$d/log"`),
-      'echo up >> "$d/log"',
-      `(sleep ${LISTENER_SECONDS + 5}; rm -rf "$d") >/dev/null 2>&1 &`,
-    ].join('\n');
-  const script = `d=$(mktemp -d /tmp/kubecheck-probe.XXXXXX) || exit 1\necho "dir $d"\n${run}\ni=0; while [ $i -lt 50 ]; do grep -q '^up' "$d/log" 2>/dev/null && break; sleep 0.1; i=$((i+1)); done\ncat "$d/log" 2>/dev/null\n`;
-  try {
-    const out = await t.exec(script, { timeoutMs: 15_000, signal });
-    l.dir = /^dir (\S+)$/m.exec(out.stdout)?.[1];
-    for (const m of out.stdout.matchAll(/^ready (tcp|udp) (\d+)$/gm)) l.ready.add(`${m[1]}/${m[2]}`);
-    for (const m of out.stdout.matchAll(/^busy (tcp|udp) (\d+)(.*)$/gm)) l.notes.push(`${host.host}: could not listen on ${m[2]}/${m[1]} for the probe${m[3] ? ` (${m[3].trim()})` : ''}`);
-  } catch (err: unknown) {
-    l.notes.push(`${host.host}: the probe's listener did not start (${err instanceof Error ? err.message : String(err)})`);
-  }
-  return l;
-}
-
-/** Reads what a listener received, stops it and removes its folder. */
-async function stopListener(l: Listener, t: Transport, signal: AbortSignal): Promise<string> {
-  if (!l.dir || !/^\/tmp\/kubecheck-probe\.[A-Za-z0-9]+$/.test(l.dir)) return '';
-  const script = l.tool === 'python3'
-    ? `cat "${l.dir}/log" 2>/dev/null; pkill -f "${l.dir}/l.py" 2>/dev/null; i=0; while [ -e "${l.dir}" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; rm -rf "${l.dir}"`
-    : `while read -r line; do echo "udp ${UDP_PORT} - $line"; done < "${l.dir}/udp" 2>/dev/null; [ -r "${l.dir}/pids" ] && kill $(while read -r p x; do echo "$x"; done < "${l.dir}/pids") 2>/dev/null; rm -rf "${l.dir}"`;
-  try {
-    return (await t.exec(script, { timeoutMs: 10_000, signal })).stdout;
-  } catch {
-    return '';
-  }
-}
-
-/** Sends a few datagrams from one host to each target: python3, else socat, else bash's /dev/udp. */
-async function sendUdp(from: FleetMember, t: Transport, targets: string[], signal: AbortSignal): Promise<string | undefined> {
-  const payload = `kc-probe ${from.host}`;
-  let script: string;
-  if (has(from, 'python3')) script = `python3 -c 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(3):\n    for a in ${JSON.stringify(targets)}:\n        s.sendto(b"${payload}",(a,${UDP_PORT}))\n    time.sleep(0.05)'`;
-  else if (has(from, 'socat')) script = targets.map((a) => `for i in 1 2 3; do echo "${payload}" | timeout 2 socat -u - UDP-SENDTO:${a}:${UDP_PORT}; done`).join('\n');
-  else if (has(from, 'bash')) script = `bash -c '${targets.map((a) => `for i in 1 2 3; do echo "${payload}" > /dev/udp/${a}/${UDP_PORT}; done`).join('; ')}'`;
-  else return `${from.host} has no python3, socat or bash to send UDP from`;
-  try {
-    await t.exec(script, { timeoutMs: 10_000, signal });
-    return undefined;
-  } catch (err: unknown) {
-    return `${from.host}: sending UDP failed (${err instanceof Error ? err.message : String(err)})`;
-  }
-}
-
-const refusedMeansOpen = (detail: string) => /refused/i.test(detail);
-
-async function reachability(members: readonly FleetMember[], transports: Map<string, Transport>, signal: AbortSignal): Promise<NonNullable<FleetProbes['reachability']>> {
-  const wanted = wantedPaths(members).filter((w) => transports.has(w.from.host) && transports.has(w.to.host));
-  const notes: string[] = [];
-  if (!wanted.length) return { paths: [], notes, skipped: 'no path to probe: no control-plane host among the reached hosts and no flannel' };
-  // What each target must listen on for the probe (ports its own components do not hold already).
-  const needs = new Map<string, { tcp: Set<number>; udp: Set<number> }>();
-  for (const w of wanted) {
-    if (listens(w.to, w.proto, w.port)) continue;
-    const n = needs.get(w.to.host) ?? { tcp: new Set(), udp: new Set() };
-    n[w.proto].add(w.port);
-    needs.set(w.to.host, n);
-  }
-  const udpHeld = wanted.filter((w) => w.proto === 'udp' && listens(w.to, 'udp', UDP_PORT)).map((w) => w.to.host);
-  if (udpHeld.length) notes.push(`UDP ${UDP_PORT} is held (flannel's VXLAN) on ${[...new Set(udpHeld)].join(', ')}: traffic to it is judged by the cni checks and smoke, not here`);
-  const byHost = new Map(members.map((m) => [m.host, m]));
-  const listeners: Listener[] = [];
-  const paths: PathProbe[] = [];
-  try {
-    await forEachLimited([...needs], 16, signal, async ([host, n]) => {
-      listeners.push(await startListener(byHost.get(host)!, transports.get(host)!, [...n.tcp].sort(), [...n.udp].sort(), signal));
-    });
-    const listenerOf = new Map(listeners.map((l) => [l.host.host, l]));
-    for (const l of listeners) notes.push(...l.notes);
-    // TCP: each path from its source's sshd.
-    const tcp = wanted.filter((w) => w.proto === 'tcp');
-    await forEachLimited(tcp, 16, signal, async (w) => {
-      const own = listens(w.to, 'tcp', w.port);
-      const probe = listenerOf.get(w.to.host)?.ready.has(`tcp/${w.port}`);
-      let ok: boolean;
-      let detail: string;
-      try {
-        const stream = await transports.get(w.from.host)!.connectTcp!(w.address, w.port, { timeoutMs: TRY_MS, signal });
-        stream.destroy();
-        ok = true;
-        detail = own ? 'connected (to its own listener)' : 'connected (to the probe\'s listener)';
-      } catch (err: unknown) {
-        const reason = (err instanceof Error ? err.message : String(err)).replace(`${w.address}:${w.port}: `, '');
-        // With nothing listening (no tool for a probe listener), a refusal still shows the packets got there.
-        ok = !own && !probe && refusedMeansOpen(reason);
-        detail = ok ? `${reason}: nothing listens there yet, but the host answered (a REJECT rule would look the same)` : reason;
-      }
-      paths.push({ from: w.from.host, to: w.to.host, address: w.address, port: w.port, proto: 'tcp', why: w.why, ok, detail });
-    });
-    // UDP: send from every source at once, then read what each listener got.
-    const udp = wanted.filter((w) => w.proto === 'udp' && listenerOf.get(w.to.host)?.ready.has(`udp/${UDP_PORT}`));
-    const bySource = new Map<string, Wanted[]>();
-    for (const w of udp) bySource.set(w.from.host, [...(bySource.get(w.from.host) ?? []), w]);
-    const sendProblems = new Map<string, string>();
-    await forEachLimited([...bySource], 16, signal, async ([from, ws]) => {
-      const problem = await sendUdp(byHost.get(from)!, transports.get(from)!, [...new Set(ws.map((w) => w.address))], signal);
-      if (problem) sendProblems.set(from, problem);
-    });
-    await new Promise((r) => setTimeout(r, udp.length ? 1_000 : 0));
-    const received = new Map<string, Set<string>>();
-    await forEachLimited(listeners, 16, signal, async (l) => {
-      const out = await stopListener(l, transports.get(l.host.host)!, signal);
-      l.dir = undefined;
-      received.set(l.host.host, new Set([...out.matchAll(/^udp \d+ \S+ kc-probe (\S+)$/gm)].map((m) => m[1])));
-    });
-    for (const w of udp) {
-      const problem = sendProblems.get(w.from.host);
-      const got = received.get(w.to.host)?.has(w.from.host) ?? false;
-      paths.push({ from: w.from.host, to: w.to.host, address: w.address, port: UDP_PORT, proto: 'udp', why: w.why, ok: got, detail: got ? 'datagrams arrived' : problem ?? 'no datagram arrived (dropped on the way or by a firewall)' });
-    }
-  } finally {
-    // Whatever happened above, no listener or folder is left behind.
-    await Promise.all(listeners.filter((l) => l.dir).map((l) => stopListener(l, transports.get(l.host.host)!, new AbortController().signal)));
-  }
-  return { paths: paths.sort((a, b) => (a.from + a.to + a.port < b.from + b.to + b.port ? -1 : 1)), notes };
-}
-
-const LOOKUP_PY = `
-import socket, sys, threading, time
-found = {}
+            out["listen"][proto + "/" + str(p)] = e.strerror or str(e)
+            s.close()
+udp = next((s for proto, s in socks if proto == "udp"), None)
 def look(n):
     try:
         addrs = []
         for a in socket.getaddrinfo(n, None, 0, socket.SOCK_STREAM):
             if a[4][0] not in addrs:
                 addrs.append(a[4][0])
-        found[n] = addrs
+        out["lookups"][n] = addrs
     except OSError:
-        found[n] = None
-names = sys.argv[1:]
-threads = [threading.Thread(target=look, args=(n,), daemon=True) for n in names]
-for t in threads:
-    t.start()
-end = time.time() + 2
-for t in threads:
-    t.join(max(0, end - time.time()))
-for n in names:
-    print("== " + n)
-    if n not in found:
-        print("rc=124")
-    elif found[n] is None:
-        print("rc=2")
-    else:
-        for a in found[n]:
-            print(a + " STREAM " + n)
-        print("rc=0")
-sys.stdout.flush()
+        out["lookups"][n] = None
+def dial(key, addr, port):
+    # Refused: the peer's probe may not listen yet (its exec can start seconds later), tried until the end.
+    # No answer at all (dropped) is given up after the dial window.
+    last = "timed out"
+    while time.time() < end:
+        try:
+            c = socket.create_connection((addr, port), timeout=max(0.1, min(1.0, end - time.time())))
+            c.close()
+            last = "connected"
+            break
+        except socket.timeout:
+            last = "timed out"
+            if time.time() >= dial_end:
+                break
+        except OSError as e:
+            last = e.strerror or str(e)
+            if e.errno != errno.ECONNREFUSED:
+                break
+            time.sleep(0.1)
+    out["tcp"][key] = last
+workers = [threading.Thread(target=look, args=(n,), daemon=True) for n in plan["names"]]
+dials = [threading.Thread(target=dial, args=tuple(t), daemon=True) for t in plan["tcp"]]
+for w in workers + dials:
+    w.start()
+accepted = {}
+peers = dict(plan["udp"])
+expect = set(plan["udpFrom"])
+acked, heard = set(), set()
+next_send = 0.0
+quiet_until = start + plan["hold"]
+while True:
+    now = time.time()
+    looked = all(n in out["lookups"] for n in plan["names"]) or now > start + 2
+    dialled = all(t[0] in out["tcp"] for t in plan["tcp"])
+    # A listener stays until every host meant to dial it did (or the end): a peer may start late.
+    came = all(accepted.get(p, 0) >= n for p, n in plan["accepts"].items())
+    done = looked and dialled and came and (udp is None or (acked >= set(peers) and heard >= expect))
+    if (done and now >= quiet_until) or now >= end:
+        break
+    if udp is not None and now >= next_send:
+        for name, addr in peers.items():
+            if name not in acked:
+                try:
+                    udp.sendto(("kc-probe " + me).encode(), (addr, 8472))
+                except OSError:
+                    pass
+        next_send = now + 0.1
+    r, _, _ = select.select([s for _, s in socks], [], [], 0.05) if socks else ([], [], time.sleep(0.05))
+    for proto, s in socks:
+        if s not in r:
+            continue
+        if proto == "tcp":
+            try:
+                s.accept()[0].close()
+                port = str(s.getsockname()[1])
+                accepted[port] = accepted.get(port, 0) + 1
+            except OSError:
+                pass
+            continue
+        try:
+            d, a = s.recvfrom(512)
+        except OSError:
+            continue
+        words = d.decode("utf-8", "replace").split()
+        if len(words) == 2 and words[0] == "kc-probe":
+            heard.add(words[1])
+            try:
+                s.sendto(("kc-ack " + me).encode(), a)
+            except OSError:
+                pass
+        elif len(words) == 2 and words[0] == "kc-ack":
+            acked.add(words[1])
+        if done:
+            quiet_until = max(quiet_until, time.time() + 0.3)
+for w in dials:
+    w.join(1.2)
+for n in plan["names"]:
+    out["lookups"].setdefault(n, "timeout")
+out["inbound"] = sorted(heard)
+out["acked"] = sorted(acked)
+print(json.dumps(out))
 `.trim();
 
-/** Each host looks up every other host's name (and its own), as the kubelet and tools on it would. */
-async function names(members: readonly FleetMember[], transports: Map<string, Transport>, signal: AbortSignal): Promise<NonNullable<FleetProbes['names']>> {
-  // Only names that are names: a host's reported hostname is never pasted into another host's shell otherwise.
-  const all = [...new Set(members.map((m) => m.facts.hostname).filter((n) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(n)))];
-  const lookups: NonNullable<FleetProbes['names']>['lookups'] = [];
-  await forEachLimited(members.filter((m) => transports.has(m.host)), 16, signal, async (m) => {
-    const wantedNames = all.length > 64 ? [...new Set([...members.filter(isControlPlane).map((c) => c.facts.hostname), m.facts.hostname])].filter((n) => all.includes(n)) : all;
-    // One process for all names where python3 is there (getaddrinfo, as getent ahosts calls it, each name
-    // in its own thread, 2 s for all); else one getent per name. Both print what getent ahosts prints.
-    const script = has(m, 'python3')
-      ? `python3 -c '${LOOKUP_PY}' ${wantedNames.map((n) => `"${n}"`).join(' ')}`
-      : wantedNames.map((n) => `echo "== ${n}"; timeout 2 getent ahosts "${n}"; echo "rc=$?"`).join('\n');
-    try {
-      const out = (await transports.get(m.host)!.exec(script, { timeoutMs: 5_000 + wantedNames.length * 2_100, signal })).stdout;
-      for (const block of out.split(/^== /m).slice(1)) {
-        const name = block.split('\n')[0].trim();
-        const rc = Number(/^rc=(\d+)$/m.exec(block)?.[1] ?? -1);
-        lookups.push({ from: m.host, name, addresses: rc === 0 || rc === 2 ? parseAhosts(block) : null, ...(rc === 124 ? { detail: 'no answer within 2 s' } : rc > 2 ? { detail: `getent failed (${rc})` } : {}) });
-      }
-    } catch (err: unknown) {
-      lookups.push(...wantedNames.map((name) => ({ from: m.host, name, addresses: null, detail: err instanceof Error ? err.message : String(err) })));
-    }
-  });
-  return { lookups };
+/** What one host's probe prints. */
+interface ProbeOutput {
+  listen: Record<string, string>;
+  tcp: Record<string, string>;
+  inbound: string[];
+  lookups: Record<string, string[] | null | 'timeout'>;
 }
 
+/** How long a path that drops packets is given; a refusal is tried again until WAIT_SECONDS. */
+const PROBE_SECONDS = 3;
+/**
+ * The longest a host's probe runs: it ends as soon as its own dials are answered and every host meant to
+ * reach it did, which takes well under a second on a healthy network; only a peer that starts late (one
+ * host's exec can start seconds after the others') or a blocked path makes it wait.
+ */
+const WAIT_SECONDS = 8;
+
+/** Names and members' names that may go into another host's command line. */
+const safeName = (n: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(n);
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+interface HostPlan {
+  member: FleetMember;
+  listen: { tcp: number[]; udp: number[] };
+  names: string[];
+  tcp: Wanted[];
+  udp: Wanted[];
+  udpFrom: string[];
+  /** How many dials each port the probe listens on should see. */
+  accepts: Record<string, number>;
+}
+
+/** Each host's part of the probe: what it listens on, looks up, dials and sends to. */
+function plans(members: readonly FleetMember[], wanted: Wanted[], names: string[] | undefined): Map<string, HostPlan> {
+  const out = new Map<string, HostPlan>(members.map((m) => [m.host, { member: m, listen: { tcp: [], udp: [] }, names: [], tcp: [], udp: [], udpFrom: [], accepts: {} }]));
+  const cps = new Set(members.filter(isControlPlane).map((c) => c.facts.hostname));
+  for (const m of members) {
+    const p = out.get(m.host)!;
+    // Everyone looks up everyone (the control planes and itself only, above 64 hosts).
+    if (names) p.names = names.length > 64 ? names.filter((n) => cps.has(n) || n === m.facts.hostname) : names;
+  }
+  for (const w of wanted) {
+    const from = out.get(w.from.host)!;
+    const to = out.get(w.to.host)!;
+    if (!listens(w.to, w.proto, w.port) && !to.listen[w.proto].includes(w.port)) to.listen[w.proto].push(w.port);
+    if (w.proto === 'tcp') {
+      from.tcp.push(w);
+      if (to.listen.tcp.includes(w.port)) to.accepts[w.port] = (to.accepts[w.port] ?? 0) + 1;
+    }
+    else if (!listens(w.to, 'udp', UDP_PORT)) {
+      from.udp.push(w);
+      to.udpFrom.push(w.from.host);
+    }
+  }
+  return out;
+}
+
+/** A refusal shows the packets got there (nothing listened, or a REJECT rule). */
+const refusedMeansOpen = (detail: string) => /refused/i.test(detail);
+
+const pathKey = (w: Wanted) => `${w.to.host} ${w.address}:${w.port}`;
+
+/** Runs every host's probe at once (hosts with python3; the others are probed from kubecheck's side). */
 export async function probeFleet(members: readonly FleetMember[], transports: Map<string, Transport>, kinds: FleetProbeKind[], signal: AbortSignal): Promise<FleetProbes> {
+  const reached = members.filter((m) => transports.has(m.host));
+  const wanted = kinds.includes('reachability') ? wantedPaths(reached) : [];
+  const allNames = kinds.includes('names') ? [...new Set(reached.map((m) => m.facts.hostname).filter(safeName))] : undefined;
+  const byHost = plans(reached, wanted, allNames);
+  const withPython = new Set(reached.filter((m) => has(m, 'python3') && safeName(m.host)).map((m) => m.host));
+  const notes: string[] = [];
+  const udpHeld = [...new Set(wanted.filter((w) => w.proto === 'udp' && listens(w.to, 'udp', UDP_PORT)).map((w) => w.to.host))];
+  if (udpHeld.length) notes.push(`UDP ${UDP_PORT} is held (flannel's VXLAN) on ${udpHeld.join(', ')}: traffic to it is judged by the cni checks and smoke, not here`);
+  // A host without python3 dials from kubecheck's side (its sshd); the others keep their listeners up meanwhile.
+  const clientSide = wanted.filter((w) => w.proto === 'tcp' && !withPython.has(w.from.host));
+  const hold = clientSide.length ? PROBE_SECONDS - 0.5 : 0;
+  const outputs = new Map<string, ProbeOutput>();
+  const lookups: NonNullable<FleetProbes['names']>['lookups'] = [];
+
+  const runHost = async (p: HostPlan) => {
+    const t = transports.get(p.member.host)!;
+    if (withPython.has(p.member.host)) {
+      const plan = {
+        me: p.member.host,
+        seconds: PROBE_SECONDS,
+        wait: WAIT_SECONDS,
+        hold,
+        accepts: p.accepts,
+        listen: p.listen,
+        names: p.names,
+        tcp: p.tcp.map((w) => [pathKey(w), w.address, w.port]),
+        udp: p.udp.filter((w) => withPython.has(w.to.host)).map((w) => [w.to.host, w.address]),
+        udpFrom: p.udpFrom.filter((h) => withPython.has(h)),
+      };
+      try {
+        const res = await t.exec(`timeout ${WAIT_SECONDS + 4} python3 -c ${quote(PROBE_PY)} ${quote(JSON.stringify(plan))}`, { timeoutMs: (WAIT_SECONDS + 15) * 1000, signal });
+        const line = res.stdout.trim().split('\n').pop() ?? '';
+        outputs.set(p.member.host, JSON.parse(line) as ProbeOutput);
+      } catch (err: unknown) {
+        notes.push(`${p.member.host}: the probe did not run (${err instanceof Error ? err.message : String(err)})`);
+      }
+    } else if (p.names.length) {
+      // No python3: one getent per name, as getent ahosts answers.
+      const script = p.names.map((n) => `echo "== ${n}"; timeout 2 getent ahosts "${n}"; echo "rc=$?"`).join('\n');
+      try {
+        const res = await t.exec(script, { timeoutMs: 5_000 + p.names.length * 2_100, signal });
+        const lookup: ProbeOutput['lookups'] = {};
+        for (const block of res.stdout.split(/^== /m).slice(1)) {
+          const name = block.split('\n')[0].trim();
+          const rc = Number(/^rc=(\d+)$/m.exec(block)?.[1] ?? -1);
+          lookup[name] = rc === 0 || rc === 2 ? parseAhosts(block) : rc === 124 ? 'timeout' : null;
+        }
+        outputs.set(p.member.host, { listen: {}, tcp: {}, inbound: [], lookups: lookup });
+      } catch (err: unknown) {
+        notes.push(`${p.member.host}: its name lookups did not run (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+  };
+  const clientDials = new Map<string, string>();
+  const dialFromClient = async (w: Wanted) => {
+    // The targets' listeners start with their probes: a refusal is tried again for a moment.
+    const until = Date.now() + (WAIT_SECONDS - 1) * 1000;
+    await new Promise((r) => setTimeout(r, 300));
+    for (;;) {
+      try {
+        await canConnect(transports.get(w.from.host)!, w.address, w.port, { timeoutMs: TRY_MS, signal });
+        clientDials.set(`${w.from.host} ${pathKey(w)}`, 'connected');
+        return;
+      } catch (err: unknown) {
+        const reason = (err instanceof Error ? err.message : String(err)).replace(`${w.address}:${w.port}: `, '');
+        clientDials.set(`${w.from.host} ${pathKey(w)}`, reason);
+        if (!refusedMeansOpen(reason) || Date.now() > until || signal.aborted) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  for (const m of reached.filter((x) => !withPython.has(x.host))) {
+    if (wanted.some((w) => w.proto === 'udp' && (w.from === m || w.to === m) && !listens(w.to, 'udp', UDP_PORT))) notes.push(`${m.host} has no python3: flannel's UDP ${UDP_PORT} to and from it is not probed`);
+    if (wanted.some((w) => w.proto === 'tcp' && w.to === m && !listens(m, 'tcp', w.port))) notes.push(`${m.host} has no python3 to listen with: its ports were probed with nothing listening (refused counts as reachable)`);
+  }
+  await Promise.all([
+    forEachLimited([...byHost.values()], 64, signal, runHost),
+    forEachLimited(clientSide, 16, signal, dialFromClient),
+  ]);
+
+  const paths: PathProbe[] = [];
+  for (const w of wanted) {
+    const from = outputs.get(w.from.host);
+    const to = outputs.get(w.to.host);
+    const own = listens(w.to, w.proto, w.port);
+    const probeListened = to?.listen[`${w.proto}/${w.port}`] === 'ready';
+    if (w.proto === 'tcp') {
+      const said = withPython.has(w.from.host) ? from?.tcp[pathKey(w)] : clientDials.get(`${w.from.host} ${pathKey(w)}`);
+      if (said === undefined) continue;
+      if (said === 'connected') {
+        paths.push({ from: w.from.host, to: w.to.host, address: w.address, port: w.port, proto: 'tcp', why: w.why, ok: true, detail: own ? 'connected (to its own listener)' : 'connected (to the probe\'s listener)' });
+      } else {
+        // With nothing listening there (no listener could be made), a refusal still shows the packets got there.
+        const ok = !own && !probeListened && refusedMeansOpen(said);
+        paths.push({ from: w.from.host, to: w.to.host, address: w.address, port: w.port, proto: 'tcp', why: w.why, ok, detail: ok ? `${said}: nothing listens there yet, but the host answered (a REJECT rule would look the same)` : said });
+      }
+    } else if (!own && withPython.has(w.from.host) && withPython.has(w.to.host) && probeListened && from) {
+      const got = to?.inbound.includes(w.from.host) ?? false;
+      paths.push({ from: w.from.host, to: w.to.host, address: w.address, port: UDP_PORT, proto: 'udp', why: w.why, ok: got, detail: got ? 'datagrams arrived' : 'no datagram arrived (dropped on the way or by a firewall)' });
+    }
+  }
+  for (const [host, o] of outputs) {
+    for (const [port, state] of Object.entries(o.listen)) if (state !== 'ready') notes.push(`${host}: could not listen on ${port.replace(/^(tcp|udp)\/(\d+)$/, '$2/$1')} for the probe (${state})`);
+    if (!allNames) continue;
+    for (const [name, got] of Object.entries(o.lookups)) {
+      // No answer in time is not knowing (null); a failed lookup is an answer: no address.
+      lookups.push({ from: host, name, addresses: Array.isArray(got) ? got : got === 'timeout' ? null : [], ...(got === 'timeout' ? { detail: 'no answer within 2 s' } : {}) });
+    }
+  }
   const out: FleetProbes = {};
-  if (kinds.includes('reachability')) out.reachability = await reachability(members, transports, signal);
-  if (kinds.includes('names')) out.names = await names(members, transports, signal);
+  if (kinds.includes('reachability')) {
+    out.reachability = wanted.length
+      ? { paths: paths.sort((a, b) => (a.from + a.to + a.port < b.from + b.to + b.port ? -1 : 1)), notes }
+      : { paths: [], notes, skipped: 'no path to probe: no control-plane host among the reached hosts and no flannel' };
+  }
+  if (allNames) out.names = { lookups };
   return out;
 }

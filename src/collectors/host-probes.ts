@@ -2,7 +2,7 @@
 // speaks the CRI (where crictl did not say), and whether the registries and mirrors its runtime is
 // configured for can be reached from it. Each try is bounded; a transport that cannot dial is noted.
 import type { NodeFacts } from '../core/facts.js';
-import type { Transport } from '../transports/types.js';
+import { type Transport, canConnect } from '../transports/types.js';
 import { criVersion } from './cri.js';
 import { registryEndpoints } from './node/preinstall.js';
 
@@ -44,12 +44,11 @@ export async function probeHost(transport: Transport, facts: NodeFacts, options:
   const seen = new Set<string>();
   const targets = [...asked, ...configured].filter((t) => !seen.has(t.address) && seen.add(t.address)).slice(0, MAX_ENDPOINTS);
   let endpoints: NodeFacts['endpoints'];
-  if (targets.length && transport.connectTcp) {
+  if (targets.length && (transport.probeTcp || transport.connectTcp)) {
     endpoints = await Promise.all(targets.map(async (t) => {
       const [, host, port] = /^(.*):(\d+)$/.exec(t.address)!;
       try {
-        const stream = await transport.connectTcp!(host.replace(/^\[|\]$/g, ''), Number(port), exec);
-        stream.destroy();
+        await canConnect(transport, host.replace(/^\[|\]$/g, ''), Number(port), exec);
         return { ...t, ok: true, detail: 'connected' };
       } catch (err: unknown) {
         return { ...t, ok: false, detail: reason(err).replace(`${host}:${port}: `, '') };

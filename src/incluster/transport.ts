@@ -1,7 +1,8 @@
 // The in-cluster transport: a node reached through its collector pod. A script runs in the pod through
 // exec, under `chroot /host /bin/sh -c` (the host's own shell and tools, in the host's PID and network
-// namespaces); a TCP or unix-socket connection "from the host" is kc-dial in the pod, its stdin and stdout
-// the connection — what sshd does for `ssh -W` and streamlocal forwarding over SSH.
+// namespaces). Whether the host reaches an address is `kc-dial probe` in the pod (one short exec); a
+// connection to a unix socket on the host (the CRI) is kc-dial in the pod, its stdin and stdout the
+// connection — what sshd does for streamlocal forwarding over SSH.
 import { isIP } from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import type { ExecOptions, ExecResult, Transport } from '../transports/types.js';
@@ -89,8 +90,20 @@ export class PodTransport implements Transport {
     return found;
   }
 
-  connectTcp(address: string, port: number, options: ExecOptions): Promise<Duplex> {
-    return this.addressOf(address, port, options).then((ip) => this.dial(['kc-dial', 'tcp', ip, String(port), String(Math.max(1, Math.ceil(options.timeoutMs / 1000)))], `${address}:${port}`, options));
+  /** One short exec: kc-dial connects, says so and closes (no stream kept, nothing left open on the node). */
+  async probeTcp(address: string, port: number, options: ExecOptions): Promise<void> {
+    const ip = await this.addressOf(address, port, options);
+    const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
+    const out = await this.limiter.run(async () => {
+      try {
+        return await execInPod(this.api, this.target, ['kc-dial', 'probe', ip, String(port), seconds], { ...options, timeoutMs: options.timeoutMs + 5_000 });
+      } catch (err: unknown) {
+        throw transportError(err);
+      }
+    }, options.signal);
+    if (out.exitCode === 0 && out.stderr.includes('kc-dial: connected')) return;
+    const reason = /kc-dial: [^\n]*?:\d+: ([^\n]+)/.exec(out.stderr)?.[1] ?? `kc-dial ended (exit ${out.exitCode})${out.stderr ? `: ${out.stderr.trim()}` : ''}`;
+    throw new TransportError('unreachable', `${address}:${port}: ${reason}`);
   }
 
   connectUnix(path: string, options: ExecOptions): Promise<Duplex> {
@@ -145,9 +158,16 @@ export class PodTransport implements Transport {
         done();
       },
       destroy(err, done) {
-        socket.close();
-        stdin.destroy();
-        stdout.destroy();
+        // Ends the connection the way a finished dial ends: stdin closed (kc-dial then half-closes the TCP
+        // connection and exits when the other side is done), so the exec finishes with a status and the
+        // API server and kubelet close its stream; the socket is closed only if that takes too long.
+        // (Closing the WebSocket at once left the stream to the kubelet open in KWOK's emulation.)
+        stdin.end();
+        const timer = setTimeout(() => socket.close(), 2_000);
+        void socket.ended.then(() => {
+          clearTimeout(timer);
+          stdout.destroy();
+        });
         done(err);
       },
     });

@@ -3,6 +3,8 @@
 // the exit status as a promise); `execInPod` collects a command's output into strings, bounded by a
 // timeout and the run's signal.
 import { type Readable, Writable } from 'node:stream';
+import { isIP } from 'node:net';
+import { type ConnectionOptions, type SecureContext, type TLSSocket, connect as tlsConnect, createSecureContext } from 'node:tls';
 import { ApiError, type KubeApi } from './api.js';
 import { deadline } from '../core/pool.js';
 
@@ -59,6 +61,41 @@ function endOf(status: ExecStatus | undefined, target: ExecTarget): ExecEnd {
   return { error: new ExecError(`exec in ${where(target)} failed: ${status.message ?? JSON.stringify(status)}`) };
 }
 
+type Handler = import('@kubernetes/client-node/dist/web-socket-handler.js').WebSocketInterface;
+const handlers = new WeakMap<KubeApi, Handler>();
+
+/**
+ * The WebSocket connections of one cluster: one TLS context for all (client-node builds a new one from the
+ * kubeconfig's CA, certificate and key for every socket: parsing them cost most of an exec's client CPU on
+ * thousands of nodes), and the server's last session ticket offered, so later sockets resume it.
+ */
+async function handlerFor(api: KubeApi): Promise<Handler> {
+  const known = handlers.get(api);
+  if (known) return known;
+  const { WebSocketHandler } = await import('@kubernetes/client-node/dist/web-socket-handler.js');
+  const { WebSocket } = await import('ws');
+  type ClientOptions = import('ws').ClientOptions;
+  let context: SecureContext | undefined;
+  let ticket: Buffer | undefined;
+  const handler = new WebSocketHandler(api.kc, (uri: string, protocols: string[], opts: ClientOptions) => {
+    if (!uri.startsWith('wss:')) return new WebSocket(uri, protocols, opts);
+    // No agent: its own connect would build a TLS context again; ours makes the connection.
+    const { ca, cert, key, agent: _agent, ...rest } = opts;
+    context ??= createSecureContext({ ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) });
+    const secureContext = context;
+    return new WebSocket(uri, protocols, {
+      ...rest,
+      createConnection: (o: ConnectionOptions & { host?: string; path?: string | null }) => {
+        const socket: TLSSocket = tlsConnect({ ...o, path: undefined, secureContext, servername: o.servername ?? (o.host && !isIP(o.host) ? o.host : ''), ...(ticket ? { session: ticket } : {}) } as ConnectionOptions);
+        socket.on('session', (t: Buffer) => (ticket = t));
+        return socket;
+      },
+    } as ClientOptions);
+  });
+  handlers.set(api, handler);
+  return handler;
+}
+
 /**
  * Starts `command` in the container with these streams. Rejects when the exec cannot be opened (a 401/403
  * is an ApiError naming pods/exec); once open, `ended` says how it finished (the socket closing without a
@@ -70,7 +107,7 @@ export async function openExec(api: KubeApi, target: ExecTarget, command: string
   let socket: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>;
   api.count('EXEC');
   try {
-    socket = await new Exec(api.kc).exec(target.namespace, target.pod, target.container, command, streams.stdout, streams.stderr, streams.stdin ?? null, false, (s) => {
+    socket = await new Exec(api.kc, await handlerFor(api)).exec(target.namespace, target.pod, target.container, command, streams.stdout, streams.stderr, streams.stdin ?? null, false, (s) => {
       status = s as ExecStatus;
     });
   } catch (e: unknown) {

@@ -2,7 +2,7 @@
 // DaemonSet — lives in a namespace of its own labelled app.kubernetes.io/managed-by=kubecheck; a run that
 // was killed can leave one behind. `kubecheck cleanup` finds those namespaces and deletes them, waiting
 // (bounded) until they are gone.
-import { ApiError, type KubeApi } from './api.js';
+import { ApiError, parseOrThrow, type KubeApi } from './api.js';
 import { deadline } from '../core/pool.js';
 
 export const MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'kubecheck' };
@@ -45,19 +45,37 @@ function holding(ns: RawNamespace | undefined): string {
  * longer has them, the time is up or `signal` aborts. A namespace still there is returned with what
  * holds it. Used by `kubecheck cleanup`, by every scenario's last step and by the in-cluster collection.
  *
- * A collector namespace's pods are deleted at once (grace period 0, like `kubectl delete --force`) after
- * the namespace: a pod on a node whose kubelet is down never finishes terminating, and would hold the
- * namespace forever. They only ran `sleep`; the kubelet removes the container when it comes back.
+ * A collector namespace's pods are deleted at once (grace period 0, like `kubectl delete --force`), after
+ * its DaemonSet (orphaning them, so that it makes no new ones and nothing deletes them gracefully meanwhile)
+ * and before the namespace: a pod on a node whose kubelet is down never finishes terminating and would hold
+ * the namespace forever, and a namespace whose pods are already gone is finalized on the controller's first
+ * pass instead of after its retries. They only ran `sleep`; the kubelet removes the container when it
+ * comes back.
  */
 export async function removeLeftovers(api: KubeApi, leftovers: readonly Pick<Leftover, 'name' | 'collector'>[], options: { timeoutMs: number; signal: AbortSignal }): Promise<{ removed: string[]; stuck: { name: string; holding: string }[] }> {
   for (const ns of leftovers) {
+    if (ns.collector) {
+      const gone = (err: unknown) => {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      };
+      await api.send('DELETE', `/apis/apps/v1/namespaces/${ns.name}/daemonsets`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' }, options.signal).catch(gone);
+      // Thousands of pods take the API server longer than one request's usual bound: this one gets the
+      // whole cleanup budget, and if even that runs out the namespace's own deletion finishes the job.
+      const res = await api.request('DELETE', `/api/v1/namespaces/${ns.name}/pods`, {
+        body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 }),
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      }).catch((err: unknown) => {
+        if (options.signal.aborted || !(err instanceof ApiError) || err.status !== 0 || !/timed out/.test(err.message)) throw err;
+        return undefined;
+      });
+      if (res && res.status !== 404) parseOrThrow(res, `DELETE /api/v1/namespaces/${ns.name}/pods`);
+    }
     try {
       await api.send('DELETE', `/api/v1/namespaces/${ns.name}`, undefined, options.signal);
     } catch (err: unknown) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
-    // After the namespace: a terminating namespace takes no new pods, so the DaemonSet cannot make more.
-    if (ns.collector) await api.send('DELETE', `/api/v1/namespaces/${ns.name}/pods`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 }, options.signal).catch(() => undefined);
   }
   const wanted = new Set(leftovers.map((n) => n.name));
   const present = new Map<string, RawNamespace>();

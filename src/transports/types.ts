@@ -36,7 +36,21 @@ export interface Transport {
    * what that host can reach. Rejects with the host's reason (refused, timed out, no route).
    */
   connectTcp?(address: string, port: number, options: ExecOptions): Promise<NodeJS.ReadWriteStream & { destroy(): void }>;
+  /**
+   * Whether the host can open a TCP connection to address:port (resolves) or not (rejects with the host's
+   * reason), when the transport can say so without keeping a connection (in-cluster: one short exec).
+   * Without it, `canConnect` opens a connectTcp stream and closes it.
+   */
+  probeTcp?(address: string, port: number, options: ExecOptions): Promise<void>;
   /** A connection to a unix socket on the host (the CRI socket), made as the login user. */
   connectUnix?(path: string, options: ExecOptions): Promise<NodeJS.ReadWriteStream & { destroy(): void }>;
   close(): Promise<void>;
+}
+
+/** Whether the host behind `transport` reaches address:port over TCP: resolves when it connects, else rejects with its reason. */
+export async function canConnect(transport: Transport, address: string, port: number, options: ExecOptions): Promise<void> {
+  if (transport.probeTcp) return transport.probeTcp(address, port, options);
+  if (!transport.connectTcp) throw new TransportError('exec', `${transport.host} cannot dial from the host over this transport`);
+  const stream = await transport.connectTcp(address, port, options);
+  stream.destroy();
 }

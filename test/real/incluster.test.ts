@@ -4,7 +4,7 @@
 // with real faults. Nodes that cannot run the pod say why (NotReady, the pull error) and fall back to SSH
 // with an inventory; RBAC, Ctrl-C and a killed run leave nothing behind.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -55,26 +55,38 @@ describe('in-cluster collection on the real nodes', { timeout: 420_000 }, () => 
   });
 
   it('finds the same real faults both ways, also on a node NotReady for its pod network (its host-network pod still runs)', async () => {
-    await withFaults(r, [['w1', 'cni-config-missing'], ['w2', 'cni-plugin-missing']], async () => {
-      // The kubelet sees the conflist gone: "cni plugin not initialized", the node turns NotReady.
-      await waitNotReady(r, 'w1');
-      const ssh = await runJson('incluster-faults-ssh', 'run', 'node', '-i', r.cluster.inventory, '--kubeconfig', r.cluster.kubeconfig);
-      const inCluster = await runJson('incluster-faults', 'run', 'node', '--in-cluster', ...IMAGE, '--kubeconfig', r.cluster.kubeconfig);
-      expect(triples(inCluster.run)).toEqual(triples(ssh.run));
-      expect(reachedBy(inCluster.run)).toEqual({ cp1: 'in-cluster', w1: 'in-cluster', w2: 'in-cluster' });
-      expect(result(inCluster.run, 'cni.config', 'w1')).toMatchObject({ status: 'fail', code: 'cni.config/missing' });
-      expect(result(inCluster.run, 'cni.flannel-plugin', 'w2')).toMatchObject({ status: 'fail', code: 'cni.flannel-plugin/missing' });
-      expect(inCluster.code).toBe(1);
-
-      // doctor from inside the cluster: the NotReady node's host evidence comes from its collector pod.
-      const doctor = await runJson('incluster-doctor', 'doctor', 'w1', '--in-cluster', ...IMAGE, '--kubeconfig', r.cluster.kubeconfig);
-      expect(doctor.run.diagnoses?.[0]).toMatchObject({ node: 'w1', cause: 'cni-config-missing', confidence: 'high' });
-      expect(doctor.run.diagnoses?.[0].codes).toContain('cni.config/missing');
-      expect(reachedBy(doctor.run)).toEqual({ w1: 'in-cluster' });
-      expect(doctor.run.parameters?.sources).toBe('cluster+in-cluster');
-    });
+    // w2 without crictl too: kubecheck then speaks the CRI to containerd's socket itself, over SSH through
+    // sshd's streamlocal forwarding, in-cluster through kc-dial in the collector pod.
+    const crictl = join(r.node('w2').dir, 'usr-local-bin', 'crictl');
+    renameSync(crictl, `${crictl}.hidden`);
+    try {
+      await withFaults(r, [['w1', 'cni-config-missing'], ['w2', 'cni-plugin-missing']], faultRound);
+    } finally {
+      renameSync(`${crictl}.hidden`, crictl);
+    }
     expect(await collectorNamespaces()).toEqual([]);
   });
+
+  /** Runs both ways with the faults in place, and doctor from inside the cluster. */
+  async function faultRound(): Promise<void> {
+    // The kubelet sees the conflist gone: "cni plugin not initialized", the node turns NotReady.
+    await waitNotReady(r, 'w1');
+    const ssh = await runJson('incluster-faults-ssh', 'run', 'node', '-i', r.cluster.inventory, '--kubeconfig', r.cluster.kubeconfig);
+    const inCluster = await runJson('incluster-faults', 'run', 'node', '--in-cluster', ...IMAGE, '--kubeconfig', r.cluster.kubeconfig);
+    expect(triples(inCluster.run)).toEqual(triples(ssh.run));
+    expect(reachedBy(inCluster.run)).toEqual({ cp1: 'in-cluster', w1: 'in-cluster', w2: 'in-cluster' });
+    expect(result(inCluster.run, 'cni.config', 'w1')).toMatchObject({ status: 'fail', code: 'cni.config/missing' });
+    expect(result(inCluster.run, 'cni.flannel-plugin', 'w2')).toMatchObject({ status: 'fail', code: 'cni.flannel-plugin/missing' });
+    for (const run of [inCluster.run, ssh.run]) expect(result(run, 'node.runtime', 'w2')?.message).toMatch(/^runtime answers on \/run\/containerd\/containerd\.sock \(RuntimeName: containerd RuntimeVersion: \S+ \(CRI v1\)\)$/);
+    expect(inCluster.code).toBe(1);
+
+    // doctor from inside the cluster: the NotReady node's host evidence comes from its collector pod.
+    const doctor = await runJson('incluster-doctor', 'doctor', 'w1', '--in-cluster', ...IMAGE, '--kubeconfig', r.cluster.kubeconfig);
+    expect(doctor.run.diagnoses?.[0]).toMatchObject({ node: 'w1', cause: 'cni-config-missing', confidence: 'high' });
+    expect(doctor.run.diagnoses?.[0].codes).toContain('cni.config/missing');
+    expect(reachedBy(doctor.run)).toEqual({ w1: 'in-cluster' });
+    expect(doctor.run.parameters?.sources).toBe('cluster+in-cluster');
+  }
 
   it('a node whose kubelet is stopped cannot run the pod: one error saying so; with the inventory it is reached over SSH', async () => {
     await withFaults(r, [['w2', 'kubelet-down']], async () => {

@@ -68,6 +68,12 @@ describe('fleet.hostname-unique', () => {
     expect(statuses(out)).toEqual({ h1: 'fail', h2: 'fail', h3: 'pass' });
     expect(out.get('h2')?.message).toBe("hostname 'NODE' is also the hostname of h1");
   });
+  it('names at most eight of the others, so a fleet of thousands of clones gives small findings', () => {
+    const clones = Array.from({ length: 30 }, (_, i) => host(`n${String(i + 1).padStart(2, '0')}`, { hostname: 'golden-image' }));
+    const out = hostnameUnique.run(clones, fleetCtx());
+    expect(out.get('n01')?.message).toBe("hostname 'golden-image' is also the hostname of n02, n03, n04, n05, n06, n07, n08, n09 and 21 more");
+    expect(out.get('n30')?.status).toBe('fail');
+  });
 });
 
 describe('fleet.clock-skew', () => {

@@ -20,9 +20,6 @@ export function register(program: Command, ctx: CommandContext): void {
       const api = useCluster ? await connectApi(options) : undefined;
       const source = hasHostSource(options) && !options.inCluster ? await hostSource(options) : { hosts: [], close: async () => undefined };
       let collection: InClusterSource | undefined;
-      const warn = (line: string) => {
-        if (!options.quiet) process.stderr.write(`${line}\n`);
-      };
       try {
         const { runDoctor } = await import('../../doctor/run.js');
         const run = await runDoctor({
@@ -37,7 +34,7 @@ export function register(program: Command, ctx: CommandContext): void {
             ? {
               hostsFor: async (chosen: string[]) => {
                 if (!chosen.length) return { hosts: [] };
-                collection = await inClusterSource(options, api, ctx.signal, { nodes: chosen, warn, inventory: hostSource, defaultTimeoutS: DOCTOR_TIMEOUT_S });
+                collection = await inClusterSource(options, api, ctx.signal, { nodes: chosen, quiet: options.quiet === true, inventory: hostSource, defaultTimeoutS: DOCTOR_TIMEOUT_S });
                 return { hosts: collection.hosts, timeoutMs: collection.targetTimeoutMs };
               },
             }
