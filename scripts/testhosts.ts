@@ -304,6 +304,9 @@ export async function createHosts(network: HostNetwork, names: string[], given: 
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C kubecheck-wrong -f ${wrongKey}`;
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`));
 
+  // The kernel's ARP table is one for every namespace (1024 entries by default): 50 hosts that all talk
+  // to each other need 2,450, and past the limit datagrams are dropped ("neighbor table overflow").
+  await sh`sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 net.ipv4.neigh.default.gc_thresh2=16384 net.ipv4.neigh.default.gc_thresh3=32768`;
   await sh`ip link add ${network.bridge} type bridge`;
   await sh`ip addr add ${`${network.subnet}.1/24`} dev ${network.bridge}`;
   await sh`ip link set ${network.bridge} up`;

@@ -1,5 +1,5 @@
 import type { FleetCheck, Finding } from '../../src/core/types.js';
-import { fail, pass, skip } from '../../src/core/findings.js';
+import { error, fail, pass, skip } from '../../src/core/findings.js';
 
 export const reachability: FleetCheck = {
   kind: 'fleet',
@@ -33,8 +33,12 @@ export const reachability: FleetCheck = {
         ...(notes.length ? { notes: notes.join('\n') } : {}),
       };
       const blocked = mine.filter((p) => !p.ok);
+      const why = probe.notProbed?.[m.host];
       if (blocked.length) {
         out.set(m.host, fail(blocked.map((p) => `${m.host} → ${p.to} ${p.address}:${p.port}/${p.proto} (${p.why}): ${p.detail}`).join('; '), { evidence, code: 'blocked' }));
+      } else if (why) {
+        // Not tried is not reachable: say so rather than pass on what was not tried.
+        out.set(m.host, error(`the paths from this host were not tried: ${why}`, { evidence, code: 'error' }));
       } else if (!mine.length) {
         out.set(m.host, pass('no path the cluster needs starts at this host', { evidence }));
       } else {

@@ -1,7 +1,7 @@
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { consoleReporter } from '../../reporters/console.js';
-import { jsonReporter } from '../../reporters/json.js';
+import { jsonChunks } from '../../reporters/json.js';
 import { junitReporter } from '../../reporters/junit.js';
 import { InputError } from '../core/errors.js';
 import type { RunResult } from '../core/types.js';
@@ -40,21 +40,44 @@ export function checkReportPaths(options: OutputOptions): void {
   if (problems.length) throw new InputError(problems);
 }
 
-export function writeReport(flag: string, path: string, text: string): void {
+/** Writes a report given as one string or in pieces (gathered into writes of about a megabyte). */
+export function writeReport(flag: string, path: string, text: string | Iterable<string>): void {
+  let fd: number | undefined;
   try {
-    writeFileSync(path, text);
+    fd = openSync(path, 'w');
+    const file = fd;
+    writeChunks((t) => writeSync(file, t), typeof text === 'string' ? [text] : text);
   } catch (err: unknown) {
     throw new InputError([{ message: `${flag} ${path}: cannot write the report (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+function writeChunks(write: (text: string) => void, chunks: Iterable<string>): void {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (pending.length) write(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  for (const c of chunks) {
+    pending.push(c);
+    size += c.length;
+    if (size >= 1 << 20) flush();
+  }
+  flush();
 }
 
 /** Renders the run to stdout and the asked files. Reporters render; they never decide the exit code. */
 export function emitReports(run: RunResult, options: OutputOptions): void {
-  if (options.json) writeReport('--json', options.json, jsonReporter.render(run));
+  if (options.json) writeReport('--json', options.json, jsonChunks(run));
   if (options.junit) writeReport('--junit', options.junit, junitReporter.render(run));
-  if (options.saveBaseline) writeReport('--save-baseline', options.saveBaseline, jsonReporter.render(run));
+  if (options.saveBaseline) writeReport('--save-baseline', options.saveBaseline, jsonChunks(run));
   const format = options.output ?? 'text';
-  if (format === 'json') process.stdout.write(jsonReporter.render(run));
+  // Synchronous on a file, a pipe or a terminal on Linux: the pieces are never all held at once.
+  if (format === 'json') writeChunks((t) => process.stdout.write(t), jsonChunks(run));
   else if (format === 'junit') process.stdout.write(junitReporter.render(run));
   else if (!options.quiet) {
     process.stdout.write(consoleReporter({ color: useColor(options), ...(options.verbose ? { verbose: true } : {}) }).render(run));

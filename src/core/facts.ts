@@ -212,7 +212,13 @@ export interface PathProbe {
 
 /** What the run learned by making the hosts talk to each other, after every host's facts were in. */
 export interface FleetProbes {
-  reachability?: { paths: PathProbe[]; notes: string[]; skipped?: string };
+  reachability?: {
+    paths: PathProbe[];
+    notes: string[];
+    /** Hosts whose own probe did not run (their paths were not tried), with why. */
+    notProbed?: Record<string, string>;
+    skipped?: string;
+  };
   /** Each host's lookup of the other hosts' names (as its kubelet and tools would resolve them). */
   names?: { lookups: { from: string; name: string; addresses: string[] | null; detail?: string }[]; skipped?: string };
 }

@@ -9,7 +9,7 @@ import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
 
 type AuthMethod = AnyAuthMethod;
 import { KnownHostsFile, KnownHostsFiles, knownHostsName } from './known-hosts.js';
-import { type ExecOptions, type ExecResult, type Transport, TransportError } from './types.js';
+import { type ExecOptions, type ExecResult, type RunningCommand, type Transport, TransportError } from './types.js';
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
@@ -292,14 +292,43 @@ export class SshTransport implements Transport {
     private readonly sudo: boolean,
   ) {}
 
-  exec(script: string, { timeoutMs, signal }: ExecOptions): Promise<ExecResult> {
-    const command = this.sudo ? 'sudo -n sh -s' : 'sh -s';
-    return new Promise<ExecResult>((resolve, reject) => {
-      const sentAt = Date.now();
-      let firstByteAt = 0;
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let settled = false;
+  async exec(script: string, options: ExecOptions): Promise<ExecResult> {
+    const running = this.run(this.sudo ? 'sudo -n sh -s' : 'sh -s', options);
+    running.write(script);
+    running.end();
+    return running.result;
+  }
+
+  start(command: string, options: ExecOptions): Promise<RunningCommand> {
+    return Promise.resolve(this.run(this.sudo ? `sudo -n sh -c '${command.replace(/'/g, `'\\''`)}'` : command, options));
+  }
+
+  /** One command on its own channel: stdin written as it goes, output gathered, bounded by the timeout. */
+  private run(command: string, { timeoutMs, signal }: ExecOptions): RunningCommand {
+    const sentAt = Date.now();
+    let firstByteAt = 0;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let settled = false;
+    let channel: ssh2.ClientChannel | undefined;
+    const pending: (string | null)[] = [];
+    // Lines as they come, and who waits for which.
+    const lines: string[] = [];
+    let partial = '';
+    let ended: Error | undefined;
+    const waiting: { index: number; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+    const wake = () => {
+      for (const w of waiting.splice(0)) {
+        if (w.index < lines.length) w.resolve(lines[w.index]);
+        else if (ended) w.reject(ended);
+        else waiting.push(w);
+      }
+    };
+    const lineFailed = (err: Error) => {
+      ended = err;
+      wake();
+    };
+    const result = new Promise<ExecResult>((resolve, reject) => {
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -307,38 +336,64 @@ export class SshTransport implements Transport {
         signal.removeEventListener('abort', onAbort);
         fn();
       };
-      const timer = setTimeout(() => finish(() => {
-        this.client.end();
-        reject(new TransportError('timeout', `the collector did not finish on ${this.host} within ${timeoutMs} ms`));
-      }), timeoutMs);
-      const onAbort = () => finish(() => {
-        this.client.end();
-        reject(new TransportError('interrupted', 'interrupted'));
+      const fail = (err: TransportError) => finish(() => {
+        lineFailed(err);
+        reject(err);
       });
+      const timer = setTimeout(() => {
+        this.client.end();
+        fail(new TransportError('timeout', `the collector did not finish on ${this.host} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = () => {
+        this.client.end();
+        fail(new TransportError('interrupted', 'interrupted'));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       this.client.exec(command, (err, stream) => {
-        if (err) return finish(() => reject(new TransportError('exec', `cannot run a command on ${this.host}: ${err.message}`, { cause: err })));
+        if (err) return fail(new TransportError('exec', `cannot run a command on ${this.host}: ${err.message}`, { cause: err }));
+        channel = stream;
         stream.on('data', (chunk: Buffer) => {
           if (!firstByteAt) firstByteAt = Date.now();
           stdout.push(chunk);
+          if (chunk.includes(10)) {
+            const parts = (partial + chunk.toString('utf8')).split('\n');
+            partial = parts.pop() ?? '';
+            lines.push(...parts);
+            wake();
+          } else partial += chunk.toString('utf8');
         });
         stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        stream.on('close', (code: number | null) => finish(() => {
+        stream.on('close', (code: number | null) => {
           const err = Buffer.concat(stderr).toString('utf8');
           if (this.sudo && /sudo: (a password is required|a terminal is required|.*must have a tty)/.test(err)) {
-            reject(new TransportError('sudo', `sudo on ${this.host} asks for a password: allow the user to run sh without one (NOPASSWD in sudoers) or connect as root`));
-            return;
+            return fail(new TransportError('sudo', `sudo on ${this.host} asks for a password: allow the user to run sh without one (NOPASSWD in sudoers) or connect as root`));
           }
           if (this.sudo && /sudo: (command )?not found|sudo: not found/.test(err)) {
-            reject(new TransportError('sudo', `sudo is not installed on ${this.host}: connect as root or install sudo`));
-            return;
+            return fail(new TransportError('sudo', `sudo is not installed on ${this.host}: connect as root or install sudo`));
           }
-          const endedAt = Date.now();
-          resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: err, code, timing: { sentAt, firstByteAt: firstByteAt || endedAt, endedAt } });
-        }));
-        stream.end(script);
+          finish(() => {
+            const endedAt = Date.now();
+            const out = Buffer.concat(stdout).toString('utf8');
+            lineFailed(new TransportError('exec', `the command on ${this.host} ended (exit ${code}) before printing that line${err.trim() ? `: ${err.trim().slice(0, 300)}` : ''}`));
+            resolve({ stdout: out, stderr: err, code, timing: { sentAt, firstByteAt: firstByteAt || endedAt, endedAt } });
+          });
+        });
+        for (const p of pending.splice(0)) {
+          if (p === null) stream.end();
+          else stream.write(p);
+        }
       });
     });
+    result.catch(() => undefined);
+    return {
+      line: (index) => new Promise<string>((resolve, reject) => {
+        waiting.push({ index, resolve, reject });
+        wake();
+      }),
+      result,
+      write: (text) => (channel ? channel.write(text) : pending.push(text)),
+      end: () => (channel ? channel.end() : pending.push(null)),
+    };
   }
 
   /** A channel that settles within the timeout: opened, or the host's reason (sshd's open-failure text). */

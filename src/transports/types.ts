@@ -25,12 +25,28 @@ export class TransportError extends Error {
   }
 }
 
+/** A command still running on a host: its stdin written as it goes. */
+export interface RunningCommand {
+  /** The line it printed at this index (0: the first); rejects if it ended (or failed) before printing it. */
+  line(index: number): Promise<string>;
+  /** Everything it printed, when it ended. */
+  result: Promise<ExecResult>;
+  write(text: string): void;
+  /** Ends its stdin. */
+  end(): void;
+}
+
 /** Runs shell scripts on one host. One instance is one connection, reused for the whole run. */
 export interface Transport {
   readonly host: string;
   /** How this transport reaches its host, for the report's `reachedBy`. */
   readonly via?: 'local' | 'ssh' | 'in-cluster';
   exec(script: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a command line (run by the host's shell, as root) and leaves its stdin open, for what must run
+   * on many hosts at once and be told when to go (the fleet probe); the options bound its whole life.
+   */
+  start?(command: string, options: ExecOptions): Promise<RunningCommand>;
   /**
    * A TCP connection made from the host itself (over SSH: the host's sshd dials, as `ssh -W` does), to see
    * what that host can reach. Rejects with the host's reason (refused, timed out, no route).

@@ -249,4 +249,11 @@ describe('fleet.node-ip and fleet.reachability', () => {
     expect(out.get('cp1')!.status).toBe('pass');
     expect(reachability.run(members, fleetCtx()).get('w1')!.status).toBe('skip');
   });
+  it('a host whose probe did not run is an error, not a pass on paths never tried', () => {
+    const members = [{ host: 'cp1', roles: ['control-plane' as const], facts: bare }, { host: 'w1', roles: ['worker' as const], facts: bare }];
+    const paths = [{ from: 'cp1', to: 'w1', address: '192.0.2.11', port: 10250, proto: 'tcp' as const, why: 'the kubelet API', ok: true, detail: 'connected' }];
+    const out = reachability.run(members, fleetCtx({ probes: { reachability: { paths, notes: [], notProbed: { w1: 'its probe did not run (python3: not found)' } } } }));
+    expect(out.get('w1')).toMatchObject({ status: 'error', message: 'the paths from this host were not tried: its probe did not run (python3: not found)' });
+    expect(out.get('cp1')!.status).toBe('pass');
+  });
 });

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { consoleReporter } from '../../reporters/console.js';
-import { jsonReporter } from '../../reporters/json.js';
+import { jsonChunks, jsonReporter } from '../../reporters/json.js';
 import { junitReporter } from '../../reporters/junit.js';
 import type { RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
@@ -102,5 +102,15 @@ describe('json reporter', () => {
     const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'reporters/report.schema.json'), 'utf8')));
     expect(validate(JSON.parse(text)), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...SAMPLE, results: [{ ...SAMPLE.results[0], status: 'broken' }] })).toBe(false);
+  });
+
+  it('written in pieces for a fleet of thousands, the text is exactly JSON.stringify\'s, piece by piece small', () => {
+    const results = Array.from({ length: 3000 }, (_, i) => ({ ...SAMPLE.results[i % SAMPLE.results.length], target: `node-${i}`, evidence: { note: 'multi\nline — “quoted”', empty: '' } }));
+    const targets = Array.from({ length: 3000 }, (_, i) => ({ ...SAMPLE.targets![0], name: `node-${i}` }));
+    const big = { ...SAMPLE, results, targets, parameters: { phase: 'pre', nothing: undefined, list: [] } } as unknown as RunResult;
+    const pieces = [...jsonChunks(big)];
+    expect(pieces.join('')).toBe(JSON.stringify(big, null, 2) + '\n');
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(2000);
+    expect([...jsonChunks(SAMPLE)].join('')).toBe(JSON.stringify(SAMPLE, null, 2) + '\n');
   });
 });
