@@ -79,6 +79,9 @@ async function measure(args: string[], json: string): Promise<Measured> {
   const line = stderr.split('\n').find((l) => l.startsWith('KUBECHECK_STATS '));
   if (!line) throw new Error(`no stats from kubecheck (exit ${exit}): ${stderr.slice(-2000)}`);
   const stats = JSON.parse(line.slice('KUBECHECK_STATS '.length)) as Stats;
+  log(`stats: ${line.slice('KUBECHECK_STATS '.length, 2000)}`);
+  const said = stderr.split('\n').filter((l) => l && !l.startsWith('KUBECHECK_STATS ')).slice(-5);
+  if (said.length) log(`kubecheck said: ${said.join(' | ').slice(0, 1000)}`);
   const run = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   const hosts = (run.targets ?? []).filter((t) => t.kind === 'host');
   const errors = [...new Set(run.results.filter((r) => r.status === 'error').map((r) => r.message.replace(/\d+/g, 'N')))].slice(0, 5);

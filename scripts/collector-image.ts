@@ -9,7 +9,8 @@
 //
 // Needs Debian's busybox-static, gcc (with libc6-dev) and skopeo; credentials for push come from
 // `skopeo login` (or ~/.docker/config.json).
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -23,14 +24,17 @@ const SOURCE = 'deploy/collector/kc-dial.c';
 /** Where kc-dial is built. */
 export const KC_DIAL = join(CACHE, 'kc-dial');
 
-/** kc-dial, built static from its source (again only when the source changed). */
+/** kc-dial, built static from its source (again only when the source's content changed: mtimes lie after a checkout). */
 export async function buildKcDial(): Promise<string> {
   const out = KC_DIAL;
   const src = assetPath(SOURCE);
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return out;
+  const key = createHash('sha256').update(readFileSync(src)).digest('hex');
+  const keyFile = `${out}.source-sha256`;
+  if (existsSync(out) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) return out;
   mkdirSync(CACHE, { recursive: true });
   await $({ quiet: true })`gcc -O2 -static -Wall -o ${`${out}.partial`} ${src}`;
   renameSync(`${out}.partial`, out);
+  writeFileSync(keyFile, key);
   return out;
 }
 

@@ -324,7 +324,7 @@ export interface WatchOptions {
   timeoutSeconds?: number;
 }
 
-export function parseOrThrow<T>(res: ApiResponse, what: string): T {
+function parseOrThrow<T>(res: ApiResponse, what: string): T {
   if (res.status >= 200 && res.status < 300) return (res.body ? JSON.parse(res.body) : {}) as T;
   let message = res.body.trim().slice(0, 300);
   let reason: string | undefined;
