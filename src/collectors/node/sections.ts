@@ -10,6 +10,9 @@ export interface Section {
 const SECTION = /^@@kc:([a-z]+)$/;
 const RC = /^@@kc:rc=(\d+)$/;
 
+/** A copy of `text` that shares no memory with the string it was cut from. */
+const own = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+
 /** Splits the collector's output into sections. Unterminated or garbled sections are kept with rc -1. */
 export function splitSections(text: string): Map<string, Section> {
   const sections = new Map<string, Section>();
@@ -18,7 +21,10 @@ export function splitSections(text: string): Map<string, Section> {
     if (!current) return;
     const lines = current.lines;
     if (lines.length && lines[lines.length - 1] === '') lines.pop();
-    sections.set(current.name, { name: current.name, output: lines.join('\n'), rc });
+    // join() copies, but hands a single line back as it is: a slice of the whole output, which would then
+    // stay in memory for as long as any fact read from that line does (20 KB per host, for a hostname).
+    const output = lines.length === 1 ? own(lines[0]) : lines.join('\n');
+    sections.set(current.name, { name: current.name, output, rc });
     current = null;
   };
   for (const line of text.split('\n')) {
