@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseNodeFacts } from '../src/collectors/node/index.js';
+import { splitSections } from '../src/collectors/node/sections.js';
 import type { NodeFacts } from '../src/core/facts.js';
 import type { FleetContext, HostContext, Role } from '../src/core/types.js';
 
@@ -22,6 +23,13 @@ export function hostCtx(over: Partial<HostContext> = {}): HostContext {
 
 export function fleetCtx(over: Partial<FleetContext> = {}): FleetContext {
   return { phase: 'pre', params: {}, now: NOW, ...over };
+}
+
+/** One section's text in a recorded collector output (NodeFacts.raw keeps only the evidence sections). */
+export function sectionOf(file: string, name: string): string {
+  const section = splitSections(fixture(`collector/${file}`)).get(name);
+  if (!section) throw new Error(`${file} has no ${name} section`);
+  return section.output;
 }
 
 /** The same collector output with some sections replaced (`name` → [output, rc]). */

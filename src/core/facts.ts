@@ -190,11 +190,18 @@ export interface NodeFacts {
    * the registries and mirrors its runtime is configured for, and any asked for. Absent when not tried.
    */
   endpoints?: { address: string; url?: string; ok: boolean; detail: string }[];
-  /** Raw outputs per section, kept for evidence. */
-  raw: Record<string, string>;
+  /**
+   * Raw outputs of the sections a check shows as evidence (or the doctor reads): only those are kept, since
+   * a fleet's facts are all held until the fleet checks run (the rest is ~15 KB a host: ip -j addr, certificates…).
+   */
+  raw: Partial<Record<EvidenceSection, string>>;
   /** How these facts were gathered (the transport's way), when the caller knows: an in-cluster host may have fallen back to SSH. */
   reachedBy?: 'local' | 'ssh' | 'in-cluster';
 }
+
+/** The collector sections whose raw text is kept in NodeFacts.raw; add one here before a check shows it. */
+export const EVIDENCE_SECTIONS = ['meta', 'healthz', 'swaps', 'persist', 'sysctls', 'leftovers', 'crisock', 'listen', 'listenproc', 'selinux', 'kubeletlog'] as const;
+export type EvidenceSection = (typeof EVIDENCE_SECTIONS)[number];
 
 /** One path probed between two hosts: from `from`, to `to`'s address and port. */
 export interface PathProbe {

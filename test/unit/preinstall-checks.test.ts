@@ -18,13 +18,13 @@ import { nodeIp } from '../../checks/fleet/node-ip.js';
 import { reachability } from '../../checks/fleet/reachability.js';
 import { parseNodeFacts } from '../../src/collectors/node/index.js';
 import type { NodeFacts } from '../../src/core/facts.js';
-import { factsFrom, fixture, fleetCtx, hostCtx, withSections } from '../helpers.js';
+import { factsFrom, fixture, fleetCtx, hostCtx, sectionOf, withSections } from '../helpers.js';
 
 const RECORDED = 'collector/machine-debian12-pre.txt';
 const bare = factsFrom('machine-debian12-pre.txt');
 const variant = (replace: Record<string, [string, number]>) => parseNodeFacts(withSections(fixture(RECORDED), replace));
 const binariesWith = (over: Record<string, string>) => {
-  const lines = bare.raw.binaries.split('\n').filter(Boolean).map((l) => {
+  const lines = sectionOf('machine-debian12-pre.txt', 'binaries').split('\n').filter(Boolean).map((l) => {
     const [name] = l.split(' ');
     return name in over ? `${name} ${over[name]}` : l;
   });
@@ -90,14 +90,14 @@ describe('node.system (kubeadm SystemVerification)', () => {
     expect(system.run(factsFrom('w1-pre-problems.txt'), hostCtx()).status).toBe('error');
   });
   it('fails when a required controller is disabled in /proc/cgroups', () => {
-    const text = bare.raw.system.replace(/^pids\t(\d+)\t(\d+)\t1$/m, 'pids\t$1\t$2\t0');
-    expect(text).not.toBe(bare.raw.system);
+    const text = sectionOf('machine-debian12-pre.txt', 'system').replace(/^pids\t(\d+)\t(\d+)\t1$/m, 'pids\t$1\t$2\t0');
+    expect(text).not.toBe(sectionOf('machine-debian12-pre.txt', 'system'));
     expect(system.run(variant({ system: [text, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'cgroups-missing', message: expect.stringContaining('pids') });
   });
   it('fails without a kernel config, and when a required option is missing from it', () => {
-    const none = bare.raw.system.replace(/== kernel config [\s\S]*$/, '== kernel config none\n');
+    const none = sectionOf('machine-debian12-pre.txt', 'system').replace(/== kernel config [\s\S]*$/, '== kernel config none\n');
     expect(system.run(variant({ system: [none, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'kernel-config-unknown' });
-    const noNs = bare.raw.system.replace(/^CONFIG_PID_NS=y\n/m, '');
+    const noNs = sectionOf('machine-debian12-pre.txt', 'system').replace(/^CONFIG_PID_NS=y\n/m, '');
     expect(system.run(variant({ system: [noNs, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'kernel-config-missing', message: expect.stringContaining('CONFIG_PID_NS') });
   });
 });
@@ -170,7 +170,7 @@ describe('node.time-sync', () => {
 describe('node.disk', () => {
   it('passes 76 GiB free; fails below the floor naming the folder', () => {
     expect(disk.run(bare, hostCtx()).status).toBe('pass');
-    const small = bare.raw.disk.replace(/\d+\s+\d+\s+\d+\s+\d+%/g, '1048576 900000 148576 86%');
+    const small = sectionOf('machine-debian12-pre.txt', 'disk').replace(/\d+\s+\d+\s+\d+\s+\d+%/g, '1048576 900000 148576 86%');
     const f = disk.run(variant({ disk: [small, 0] }), hostCtx());
     expect(f).toMatchObject({ status: 'fail', code: 'low-space', message: expect.stringContaining('/var/lib/containerd') });
   });
@@ -178,12 +178,10 @@ describe('node.disk', () => {
 
 describe('node.registry and node.cgroup-driver before install (the Docker-era runtime)', () => {
   it('fails Docker without cri-dockerd, and a daemon.json cgroup driver that does not match the kubelet\'s', () => {
-    const docker = variant({
-      procs: ['301 dockerd', 0],
-      runtimecfg: ['==> /etc/docker/daemon.json\n{"exec-opts": ["native.cgroupdriver=cgroupfs"], "registry-mirrors": ["https://mirror.example:5000"]}', 0],
-    });
+    const daemonJson = '==> /etc/docker/daemon.json\n{"exec-opts": ["native.cgroupdriver=cgroupfs"], "registry-mirrors": ["https://mirror.example:5000"]}';
+    const docker = variant({ procs: ['301 dockerd', 0], runtimecfg: [daemonJson, 0] });
     expect(registry.run(docker, hostCtx())).toMatchObject({ status: 'fail', code: 'docker-without-cri-dockerd' });
-    const withCriDockerd = variant({ procs: ['301 dockerd\n302 cri-dockerd', 0], runtimecfg: [docker.raw.runtimecfg, 0] });
+    const withCriDockerd = variant({ procs: ['301 dockerd\n302 cri-dockerd', 0], runtimecfg: [daemonJson, 0] });
     expect(cgroupDriver.run(withCriDockerd, hostCtx())).toMatchObject({ status: 'fail', code: 'will-mismatch', message: expect.stringMatching(/Docker uses the cgroupfs.*systemd/) });
     expect(cgroupDriver.run(withCriDockerd, hostCtx({ params: { kubeletCgroupDriver: 'cgroupfs' } })).status).toBe('pass');
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { NodeFacts } from '../../core/facts.js';
-import { type Probe, known, unknown } from '../../core/facts.js';
+import { EVIDENCE_SECTIONS, type Probe, known, unknown } from '../../core/facts.js';
 import { assetPath } from '../../core/assets.js';
 import { type InstallProfile, allPaths, detectCni, detectHostProfile, profileNamed } from '../../profiles/profiles.js';
 import { BINARIES, DATA_DIRS, KERNEL_CONFIG_NAMES, LEFTOVERS, TIME_SYNC } from '../../profiles/kubeadm-spec.js';
@@ -148,8 +148,11 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming, options
   }
 
   const healthz = get('healthz');
-  const raw: Record<string, string> = {};
-  for (const [name, section] of sections) raw[name] = section.output;
+  const raw: NodeFacts['raw'] = {};
+  for (const name of EVIDENCE_SECTIONS) {
+    const section = sections.get(name);
+    if (section) raw[name] = section.output;
+  }
 
   const processes = parseProcesses(get('procs')?.output ?? '');
   const present = new Set((get('layout')?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
