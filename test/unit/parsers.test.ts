@@ -17,7 +17,6 @@ import {
 } from '../../src/collectors/node/system.js';
 import { factsFrom, fixture, sectionOf } from '../helpers.js';
 
-
 describe('splitSections', () => {
   it('splits marked sections with their exit codes', () => {
     const s = splitSections('@@kc:a\nhello\n\n@@kc:rc=0\n@@kc:b\nno such\n\n@@kc:rc=2\n');
