@@ -10,7 +10,7 @@
 // Needs Debian's busybox-static, gcc (with libc6-dev) and skopeo; credentials for push come from
 // `skopeo login` (or ~/.docker/config.json).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';

@@ -15,6 +15,7 @@ import {
   parseServices,
   parseSysctls,
 } from '../../src/collectors/node/system.js';
+import { EVIDENCE_SECTIONS } from '../../src/core/facts.js';
 import { factsFrom, fixture, sectionOf } from '../helpers.js';
 
 describe('splitSections', () => {
@@ -216,6 +217,12 @@ describe('parseNodeFacts', () => {
     expect(f.clock).toEqual({ hostMs: 1780304400250, rttMs: 20, offsetMs: 250 });
     expect(f.cni.subnetEnv).toEqual({ ok: true, value: { FLANNEL_NETWORK: '10.244.0.0/16', FLANNEL_SUBNET: '10.244.0.1/24', FLANNEL_MTU: '1450', FLANNEL_IPMASQ: 'true' } });
     expect(f.kubeletHealthz).toEqual({ ok: true, value: { ok: true, detail: 'HTTP 200: ok' } });
+  });
+  it('keeps the raw text of the evidence sections only (a fleet holds every host\'s facts until the fleet checks)', () => {
+    const f = factsFrom('w1-pre-problems.txt');
+    expect(f.raw.listen).toBe(sectionOf('w1-pre-problems.txt', 'listen'));
+    expect(Object.keys(f.raw).every((name) => (EVIDENCE_SECTIONS as readonly string[]).includes(name))).toBe(true);
+    expect(Object.keys(f.raw)).not.toContain('ipaddr');
   });
   it('never keeps private key material from certificate files', () => {
     const f = factsFrom('w1-pre-problems.txt');

@@ -22,9 +22,11 @@ import { factsFrom, fixture, fleetCtx, hostCtx, sectionOf, withSections } from '
 
 const RECORDED = 'collector/machine-debian12-pre.txt';
 const bare = factsFrom('machine-debian12-pre.txt');
+/** One section of the recorded output, to change into a fault. */
+const recorded = (name: string) => sectionOf('machine-debian12-pre.txt', name);
 const variant = (replace: Record<string, [string, number]>) => parseNodeFacts(withSections(fixture(RECORDED), replace));
 const binariesWith = (over: Record<string, string>) => {
-  const lines = sectionOf('machine-debian12-pre.txt', 'binaries').split('\n').filter(Boolean).map((l) => {
+  const lines = recorded('binaries').split('\n').filter(Boolean).map((l) => {
     const [name] = l.split(' ');
     return name in over ? `${name} ${over[name]}` : l;
   });
@@ -90,14 +92,14 @@ describe('node.system (kubeadm SystemVerification)', () => {
     expect(system.run(factsFrom('w1-pre-problems.txt'), hostCtx()).status).toBe('error');
   });
   it('fails when a required controller is disabled in /proc/cgroups', () => {
-    const text = sectionOf('machine-debian12-pre.txt', 'system').replace(/^pids\t(\d+)\t(\d+)\t1$/m, 'pids\t$1\t$2\t0');
-    expect(text).not.toBe(sectionOf('machine-debian12-pre.txt', 'system'));
+    const text = recorded('system').replace(/^pids\t(\d+)\t(\d+)\t1$/m, 'pids\t$1\t$2\t0');
+    expect(text).not.toBe(recorded('system'));
     expect(system.run(variant({ system: [text, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'cgroups-missing', message: expect.stringContaining('pids') });
   });
   it('fails without a kernel config, and when a required option is missing from it', () => {
-    const none = sectionOf('machine-debian12-pre.txt', 'system').replace(/== kernel config [\s\S]*$/, '== kernel config none\n');
+    const none = recorded('system').replace(/== kernel config [\s\S]*$/, '== kernel config none\n');
     expect(system.run(variant({ system: [none, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'kernel-config-unknown' });
-    const noNs = sectionOf('machine-debian12-pre.txt', 'system').replace(/^CONFIG_PID_NS=y\n/m, '');
+    const noNs = recorded('system').replace(/^CONFIG_PID_NS=y\n/m, '');
     expect(system.run(variant({ system: [noNs, 0] }), hostCtx())).toMatchObject({ status: 'fail', code: 'kernel-config-missing', message: expect.stringContaining('CONFIG_PID_NS') });
   });
 });
@@ -170,7 +172,7 @@ describe('node.time-sync', () => {
 describe('node.disk', () => {
   it('passes 76 GiB free; fails below the floor naming the folder', () => {
     expect(disk.run(bare, hostCtx()).status).toBe('pass');
-    const small = sectionOf('machine-debian12-pre.txt', 'disk').replace(/\d+\s+\d+\s+\d+\s+\d+%/g, '1048576 900000 148576 86%');
+    const small = recorded('disk').replace(/\d+\s+\d+\s+\d+\s+\d+%/g, '1048576 900000 148576 86%');
     const f = disk.run(variant({ disk: [small, 0] }), hostCtx());
     expect(f).toMatchObject({ status: 'fail', code: 'low-space', message: expect.stringContaining('/var/lib/containerd') });
   });
