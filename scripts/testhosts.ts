@@ -251,6 +251,8 @@ function sshdConfig(h: TestHost, fleetDir: string): string {
     'PrintLastLog no',
     'MaxStartups 500:30:1000',
     'MaxSessions 50',
+    // VERBOSE: one "Starting session" line per exec channel (the tests count them).
+    'LogLevel VERBOSE',
     'Subsystem sftp /usr/lib/openssh/sftp-server',
     '',
   ].join('\n');

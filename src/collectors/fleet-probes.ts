@@ -5,6 +5,7 @@
 // an install) the target's probe listens for the time of the probe only. Each host also looks up the other
 // hosts' names. A host without python3 is dialled from through its sshd (as `ssh -W` does) and looks names
 // up with getent; UDP to and from it is not judged. Only the inventory's hosts are dialled.
+import { deflateSync } from 'node:zlib';
 import type { FleetProbes, PathProbe } from '../core/facts.js';
 import { forEachLimited } from '../core/pool.js';
 import type { FleetMember, FleetProbeKind } from '../core/types.js';
@@ -237,6 +238,12 @@ const READY_SECONDS = 60;
 const safeName = (n: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(n);
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * The probe as one command line (it may go to a held collector's channel, which runs one line): the
+ * program compressed into the line, as python3 -c runs it.
+ */
+const PROBE_COMMAND = `python3 -c ${quote(`import base64,zlib;exec(zlib.decompress(base64.b64decode("${deflateSync(PROBE_PY, { level: 9 }).toString('base64')}")))`)}`;
+
 interface HostPlan {
   member: FleetMember;
   listen: { tcp: number[]; udp: number[] };
@@ -312,7 +319,7 @@ export async function probeFleet(members: readonly FleetMember[], transports: Ma
     };
     let running: RunningCommand | undefined;
     try {
-      running = await t.start!(`timeout ${READY_SECONDS + WAIT_SECONDS + 4} python3 -c ${quote(PROBE_PY)} ${quote(JSON.stringify(plan))}`, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
+      running = await t.start!(`timeout ${READY_SECONDS + WAIT_SECONDS + 4} ${PROBE_COMMAND} ${quote(JSON.stringify(plan))}`, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
       let timer: NodeJS.Timeout | undefined;
       const line = await Promise.race([running.line(0), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not listening within ${READY_SECONDS} s`)), READY_SECONDS * 1000)))]).finally(() => clearTimeout(timer));
       if (line.trim() !== 'ready') throw new Error(`it printed ${JSON.stringify(line.slice(0, 200))}`);

@@ -317,12 +317,15 @@ export class SshTransport implements Transport {
     let partial = '';
     let ended: Error | undefined;
     const waiting: { index: number; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+    // Who waits for a marker line (until): each checks the lines so far, true once answered.
+    let markers: (() => boolean)[] = [];
     const wake = () => {
       for (const w of waiting.splice(0)) {
         if (w.index < lines.length) w.resolve(lines[w.index]);
         else if (ended) w.reject(ended);
         else waiting.push(w);
       }
+      if (markers.length) markers = markers.filter((seen) => !seen());
     };
     const lineFailed = (err: Error) => {
       ended = err;
@@ -393,6 +396,22 @@ export class SshTransport implements Transport {
       result,
       write: (text) => (channel ? channel.write(text) : pending.push(text)),
       end: () => (channel ? channel.end() : pending.push(null)),
+      until: (marker) => new Promise((resolve, reject) => {
+        const seen = () => {
+          const index = lines.lastIndexOf(marker);
+          if (index < 0) return false;
+          // The text before the marker line, decoded from the bytes as exec's stdout is.
+          const all = Buffer.concat(stdout);
+          const at = all.lastIndexOf(`\n${marker}\n`);
+          const text = at >= 0 ? all.subarray(0, at + 1).toString('utf8') : '';
+          resolve({ stdout: text, stderr: Buffer.concat(stderr).toString('utf8'), code: null, timing: { sentAt, firstByteAt: firstByteAt || Date.now(), endedAt: Date.now() }, index });
+          return true;
+        };
+        if (seen()) return;
+        markers.push(seen);
+        // Ended without it: everything it printed (the caller sees the marker missing), or its failure.
+        result.then((r) => resolve({ ...r, index: -1 }), reject);
+      }),
     };
   }
 

@@ -34,6 +34,12 @@ export interface RunningCommand {
   write(text: string): void;
   /** Ends its stdin. */
   end(): void;
+  /**
+   * What it printed before the line `marker`, for a command that goes on after it (the collector held
+   * open for the fleet probe), with no exit code yet; if it ends without printing that line, everything it
+   * printed and its exit code. `index` is that line's index (for `line`), -1 when it never came.
+   */
+  until?(marker: string): Promise<ExecResult & { index: number }>;
 }
 
 /** Runs shell scripts on one host. One instance is one connection, reused for the whole run. */

@@ -2,6 +2,8 @@
 // (real kubelet, containerd, chronyd, settings files), one fault per host: a live-only setting, a stopped
 // time service, a nearly full kubelet filesystem, the VirtualBox NAT + host-only pair, an earlier
 // install's state, an unreachable mirror, a firewall between two hosts. And the probes leave nothing behind.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, destroyFleet, onHost, setFile, writeInventory, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
@@ -9,6 +11,9 @@ import { kubecheckWith } from '../helpers.js';
 
 let fleet: TestFleet;
 let report: RunResult;
+/** What each host's sshd logged during the preflight (LogLevel VERBOSE: a line per connection and per exec session). */
+let sshdLogs: Map<string, string>;
+const sshdLog = (h: TestHost) => readFileSync(join(h.dir, 'sshd.log'), 'utf8');
 const H = (n: number): TestHost => fleet.hosts[n - 1];
 const find = (check: string, host: TestHost): CheckResult => {
   const r = report.results.find((x) => x.check === check && x.target === host.name);
@@ -37,8 +42,10 @@ beforeAll(async () => {
   setFile(H(7), 'etc-containerd/certs.d/docker.io/hosts.toml', `server = "https://registry-1.docker.io"\n\n[host."http://${fleet.deadAddress}:5000"]\n  capabilities = ["pull", "resolve"]\n`);
   await onHost(H(8), `iptables -A INPUT -p tcp --dport 10250 -s ${H(1).ip} -j DROP`);
   const inventory = writeInventory(fleet, 'preinstall.yaml');
+  const logged = new Map(fleet.hosts.map((h) => [h.name, sshdLog(h).length]));
   const run = await kubecheckWith({ env: { SSH_AUTH_SOCK: '' }, timeoutMs: 180_000 }, 'preflight', '-i', inventory, '-o', 'json');
   report = JSON.parse(run.stdout) as RunResult;
+  sshdLogs = new Map(fleet.hosts.map((h) => [h.name, sshdLog(h).slice(logged.get(h.name))]));
 }, 300_000);
 
 afterAll(async () => {
@@ -92,6 +99,15 @@ describe('pre-install host prerequisites on real test hosts', () => {
       const r = find('fleet.reachability', h);
       if (r.status !== 'pass') expect(blocked(h).filter((m) => !new RegExp(`^${h.name} → h[56] 10\\.0\\.2\\.15:`).test(m)), h.name).toEqual([]);
       expect(r.evidence?.paths, h.name).toMatch(new RegExp(`h1 ${H(1).ip.replace(/\./g, '\\.')}:6443/tcp \\(the API server\\): ok`));
+    }
+  });
+
+  it('each host is reached over one connection and one exec session: the probe between hosts runs on the collector\'s channel', () => {
+    expect(report.results.filter((r) => r.check === 'fleet.reachability' && r.status === 'pass').length).toBeGreaterThan(0);
+    for (const h of fleet.hosts) {
+      const log = sshdLogs.get(h.name) ?? '';
+      expect((log.match(/Accepted publickey/g) ?? []).length, h.name).toBe(1);
+      expect((log.match(/Starting session: command/g) ?? []).length, h.name).toBe(1);
     }
   });
 

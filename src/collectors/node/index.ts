@@ -4,7 +4,7 @@ import { EVIDENCE_SECTIONS, type Probe, known, unknown } from '../../core/facts.
 import { assetPath } from '../../core/assets.js';
 import { type InstallProfile, allPaths, detectCni, detectHostProfile, profileNamed } from '../../profiles/profiles.js';
 import { BINARIES, DATA_DIRS, KERNEL_CONFIG_NAMES, LEFTOVERS, TIME_SYNC } from '../../profiles/kubeadm-spec.js';
-import type { ExecOptions, Transport } from '../../transports/types.js';
+import type { ExecOptions, ExecResult, RunningCommand, Transport } from '../../transports/types.js';
 import { TransportError } from '../../transports/types.js';
 import { parseCertificates } from './certificates.js';
 import { cniTypesOf, parseCniBinaries, parseCniConfigs } from './cni.js';
@@ -216,12 +216,69 @@ export function parseNodeFacts(output: string, timing?: CollectorTiming, options
   };
 }
 
-/** Runs the collector once on a host and parses its output. Transport failures propagate as TransportError. */
-export async function collectNodeFacts(transport: Transport, options: ExecOptions & { kubeletLog?: boolean; profile?: string; phase?: 'pre' | 'post' }): Promise<NodeFacts> {
-  const result = await transport.exec(nodeCollectorScript({ kubeletLog: options.kubeletLog === true, ...(options.phase ? { phase: options.phase } : {}) }), options);
+/** The line a held collector prints when it is done and waits for one more command line on its stdin. */
+export const HELD_MARKER = '@@kc:held';
+
+/**
+ * The collector for a channel kept open after it (the fleet probe then runs on the same channel): the
+ * collector reads nothing of what comes next (its stdin is /dev/null), then it says HELD_MARKER and runs
+ * the one command line it is sent next (with the rest of its stdin), or ends on an empty line or end of input.
+ */
+export function heldCollectorScript(options: { kubeletLog?: boolean; phase?: 'pre' | 'post' } = {}): string {
+  return `{\n${nodeCollectorScript(options)}\n} </dev/null\n{ echo '${HELD_MARKER}'; IFS= read -r kc_next || exit 0; [ -n "$kc_next" ] || exit 0; exec /bin/sh -c "$kc_next"; }\n`;
+}
+
+type CollectOptions = ExecOptions & { kubeletLog?: boolean; profile?: string; phase?: 'pre' | 'post' };
+
+/** The collector's output as NodeFacts, or the reason it did not run. */
+function factsOf(result: ExecResult, options: CollectOptions): NodeFacts {
   if (!result.stdout.includes('@@kc:meta')) {
     const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
     throw new TransportError('exec', `the node collector did not run (exit ${result.code ?? 'none'}): ${said || 'no output'}`);
   }
   return parseNodeFacts(result.stdout, result.timing, options.profile ? { profile: options.profile } : {});
+}
+
+const scriptOptions = (options: CollectOptions) => ({ kubeletLog: options.kubeletLog === true, ...(options.phase ? { phase: options.phase } : {}) });
+
+/** Runs the collector once on a host and parses its output. Transport failures propagate as TransportError. */
+export async function collectNodeFacts(transport: Transport, options: CollectOptions): Promise<NodeFacts> {
+  return factsOf(await transport.exec(nodeCollectorScript(scriptOptions(options)), options), options);
+}
+
+/** A collector's channel still open after it: the command waiting for one more command line, and where its output goes on. */
+export interface HeldCollector {
+  running: RunningCommand;
+  /** The index of the HELD_MARKER line in its output (what comes next starts after it). */
+  index: number;
+  /** The length of its output up to and with that line. */
+  offset: number;
+}
+
+/**
+ * Runs the collector on a channel that stays open after it (`start`, with `until`): the facts, and the
+ * channel waiting for one more command line. `holdMs` bounds the channel's whole life (the collection is
+ * bounded by the caller); a collector that ends without holding gives its facts and no channel.
+ */
+export async function collectNodeFactsHeld(transport: Transport & Required<Pick<Transport, 'start'>>, options: CollectOptions & { holdMs: number }): Promise<{ facts: NodeFacts; held?: HeldCollector }> {
+  const running = await transport.start('exec sh -s', { timeoutMs: options.holdMs, signal: options.signal });
+  running.write(heldCollectorScript(scriptOptions(options)));
+  if (!running.until) {
+    running.end();
+    return { facts: factsOf(await running.result, options) };
+  }
+  let result: ExecResult & { index: number };
+  try {
+    result = await running.until(HELD_MARKER);
+  } catch (err: unknown) {
+    running.end();
+    throw err;
+  }
+  if (result.index < 0) return { facts: factsOf(result, options) };
+  try {
+    return { facts: factsOf(result, options), held: { running, index: result.index, offset: result.stdout.length + HELD_MARKER.length + 1 } };
+  } catch (err: unknown) {
+    running.end();
+    throw err;
+  }
 }
