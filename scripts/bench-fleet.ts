@@ -19,12 +19,14 @@ interface Sample {
   wallS: number;
   cpuS: number;
   connections: number;
+  /** Exec sessions the hosts' sshd started (LogLevel VERBOSE: "Starting session"). */
+  sessions: number;
   ok: boolean;
 }
 
 /** Runs a command under bash and reads the CPU time of everything it started (bash `times`). */
 async function measure(command: string, fleet: TestFleet): Promise<Sample> {
-  const before = acceptedConnections(fleet);
+  const before = logged(fleet);
   const started = performance.now();
   const out = await sh`bash -c ${`${command} >/tmp/kubecheck-bench.out 2>&1; rc=$?; times; exit $rc`}`;
   const wallS = (performance.now() - started) / 1000;
@@ -35,12 +37,15 @@ async function measure(command: string, fleet: TestFleet): Promise<Sample> {
     const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
     return Number(m) * 60 + Number(s);
   }).reduce((a, b) => a + b, 0);
-  const connections = acceptedConnections(fleet) - before;
-  return { wallS, cpuS, connections, ok: out.exitCode === 0 || out.exitCode === 1 };
+  const after = logged(fleet);
+  return { wallS, cpuS, connections: after.connections - before.connections, sessions: after.sessions - before.sessions, ok: out.exitCode === 0 || out.exitCode === 1 };
 }
 
-function acceptedConnections(fleet: TestFleet): number {
-  return fleet.hosts.map((h) => (readFileSync(join(h.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length).reduce((a, b) => a + b, 0);
+/** Connections accepted and exec sessions started so far, from every host's sshd log. */
+function logged(fleet: TestFleet): { connections: number; sessions: number } {
+  const logs = fleet.hosts.map((h) => readFileSync(join(h.dir, 'sshd.log'), 'utf8'));
+  const count = (re: RegExp) => logs.map((l) => (l.match(re) ?? []).length).reduce((a, b) => a + b, 0);
+  return { connections: count(/Accepted publickey/g), sessions: count(/Starting session:/g) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
         const s = await measure(tools[i][1], fleet);
         if (!s.ok) console.error(`${tools[i][0]} failed:\n${readFileSync('/tmp/kubecheck-bench.out', 'utf8').slice(0, 2000)}`);
         rows[i].samples.push(s);
-        console.error(`round ${round + 1}: ${tools[i][0]}: ${s.wallS.toFixed(2)} s wall, ${(s.cpuS * 1000 / N).toFixed(1)} ms CPU/host, ${s.connections / N} conn/host`);
+        console.error(`round ${round + 1}: ${tools[i][0]}: ${s.wallS.toFixed(2)} s wall, ${(s.cpuS * 1000 / N).toFixed(1)} ms CPU/host, ${s.connections / N} conn/host, ${s.sessions / N} exec sessions/host`);
       }
     }
     const pssh = median(rows[3].samples.map((s) => s.wallS));
@@ -88,11 +93,11 @@ async function main(): Promise<void> {
     const kcCpu = median(kc.samples.map((s) => s.cpuS)) * 1000 / N;
     const kcConn = Math.max(...kc.samples.map((s) => s.connections)) / N;
     const table = [
-      '| tool | wall (median) | × parallel-ssh | client CPU per host | SSH connections per host |',
-      '|---|---|---|---|---|',
+      '| tool | wall (median) | × parallel-ssh | client CPU per host | SSH connections per host | exec sessions per host |',
+      '|---|---|---|---|---|---|',
       ...rows.map((r) => {
         const wall = median(r.samples.map((s) => s.wallS));
-        return `| ${r.name} | ${wall.toFixed(2)} s | ${(wall / pssh).toFixed(2)} | ${(median(r.samples.map((s) => s.cpuS)) * 1000 / N).toFixed(1)} ms | ${(median(r.samples.map((s) => s.connections)) / N).toFixed(2)} |`;
+        return `| ${r.name} | ${wall.toFixed(2)} s | ${(wall / pssh).toFixed(2)} | ${(median(r.samples.map((s) => s.cpuS)) * 1000 / N).toFixed(1)} ms | ${(median(r.samples.map((s) => s.connections)) / N).toFixed(2)} | ${(median(r.samples.map((s) => s.sessions)) / N).toFixed(2)} |`;
       }),
     ].join('\n');
     const verdict = [
@@ -136,7 +141,7 @@ function bucketOf(stack: ProfileNode['callFrame'][]): string {
   for (const f of stack) {
     const fn = f.functionName;
     if (f.url.includes('node_modules/ssh2')) return 'SSH protocol and crypto (ssh2)';
-    if (/^(parseNodeFacts|parse[A-Z]\w*|splitSections|probeSection|collectNodeFacts)$/.test(fn)) return 'parsing the collector output';
+    if (/^(parseNodeFacts|parse[A-Z]\w*|splitSections|probeSection|collectNodeFacts|collectNodeFactsHeld|factsOf)$/.test(fn)) return 'parsing the collector output';
     if (/^(judgeNode|judgeFleet|judgeCluster|run)$/.test(fn) && f.url.includes('kubecheck.mjs')) return 'checks';
     if (/^(probeFleet|runHost|dialFromClient|plans|wantedPaths|probeHost|canConnect)$/.test(fn)) return 'probes between hosts (client side)';
     if (/^(openTransport|connect|jump|forward|known|privateKeys|verify|verifyHostKey|entryMatches|patternMatches|globMatch|parseKnownHosts|coalescingSocket|classify)$/.test(fn) && f.url.includes('kubecheck.mjs')) return 'SSH connection setup (keys, known_hosts, socket)';

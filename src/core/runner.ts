@@ -3,7 +3,7 @@
 // above it): runSuite({ checks, collect, … }).
 import type { ClusterSnapshot } from './cluster.js';
 import { judgeCluster, judgeFleet, judgeNode, judgeWorkload, notRun, reasonOf, toResult } from './executors.js';
-import type { FleetProbes, NodeFacts } from './facts.js';
+import { type FleetProbes, type NodeFacts, fleetFactsOf } from './facts.js';
 import { skip } from './findings.js';
 import { forEachLimited, withTimeout } from './pool.js';
 import type {
@@ -173,7 +173,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
         const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}), ...(clusterMinor !== undefined && Number.isFinite(clusterMinor) ? { clusterMinor } : {}) };
         hostResults.push(judgeNode(check, facts, ctx));
       }
-      members.push({ host: host.name, roles: rolesOf(host), facts, ...(host.address ? { address: host.address } : {}) });
+      members.push({ host: host.name, roles: rolesOf(host), facts: fleetFactsOf(facts), ...(host.address ? { address: host.address } : {}) });
     } else if (needsFacts) {
       hostResults.push(...unreachedResults(host.name, unreached.get(host.name) ?? 'not reached', 'unreached').filter((r) => nodeChecks.some((c) => c.check.id === r.check)));
     }

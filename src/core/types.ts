@@ -1,6 +1,6 @@
 // The types every layer shares. Definitions (checks, suites) never change; results are new values.
 import type { ClusterSnapshot } from './cluster.js';
-import type { FleetProbes, NodeFacts } from './facts.js';
+import type { FleetFacts, FleetProbes, NodeFacts } from './facts.js';
 
 export type Status = 'pass' | 'warn' | 'fail' | 'error' | 'skip';
 export const STATUSES: readonly Status[] = ['pass', 'warn', 'fail', 'error', 'skip'];
@@ -146,7 +146,8 @@ export interface NodeCheck extends CheckBase {
 export interface FleetMember {
   host: string;
   roles: readonly Role[];
-  facts: NodeFacts;
+  /** What fleet checks read of the host's facts (FLEET_FACTS). */
+  facts: FleetFacts;
   /** The address the host was reached at (the inventory's), when known. */
   address?: string;
 }

@@ -5,7 +5,8 @@ import { exitCodeOf, runSuite } from '../../src/core/runner.js';
 import { parseSuite } from '../../src/suites/load.js';
 import type { ExecResult, Transport } from '../../src/transports/types.js';
 import { TransportError } from '../../src/transports/types.js';
-import type { NodeCheck, RunResult } from '../../src/core/types.js';
+import type { FleetCheck, NodeCheck, RunResult } from '../../src/core/types.js';
+import { FLEET_FACTS } from '../../src/core/facts.js';
 import { fixture, NOW, withSections } from '../helpers.js';
 
 /** Replays a recorded collector output: the runner's logic under test, not a transport. */
@@ -47,6 +48,18 @@ const run = (hosts: ConnectableHost[], extra: Partial<Parameters<typeof runSuite
 const brief = (r: RunResult) => r.results.map((x) => `${x.check} ${x.target} ${x.status}`);
 
 describe('runSuite', () => {
+  it('gives the fleet checks only what they read of each host (FLEET_FACTS): the rest of its facts is not held until the end', async () => {
+    const original = CHECKS.find((c) => c.id === 'fleet.hostname-unique') as FleetCheck;
+    const seen: string[][] = [];
+    const spy: FleetCheck = { ...original, run: (members, ctx) => {
+      seen.push(...members.map((m) => Object.keys(m.facts).sort()));
+      return original.run(members, ctx);
+    } };
+    const r = await run([target('w1', healthy), target('w2', healthy)], { checks: CHECKS.map((c) => (c.id === spy.id ? spy : c)) });
+    expect(seen).toEqual([[...FLEET_FACTS].sort(), [...FLEET_FACTS].sort()]);
+    expect(brief(r)).toContain('fleet.hostname-unique w2 pass');
+  });
+
   it('orders results by suite order, then id, then target in natural order', async () => {
     const r = await run([target('w10', healthy), target('w2', healthy), target('w1', healthy)]);
     expect(brief(r)).toEqual([

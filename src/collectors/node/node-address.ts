@@ -8,12 +8,12 @@ const loopback = (a: string) => a.startsWith('127.') || a === '::1';
 const linkLocal = (a: string) => a.startsWith('169.254.') || /^fe80:/i.test(a);
 
 /** The host's own addresses (all interfaces). */
-export function hostAddresses(facts: NodeFacts): string[] {
+export function hostAddresses(facts: Pick<NodeFacts, 'links'>): string[] {
   return facts.links.ok ? facts.links.value.flatMap((l) => l.addresses.map((a) => a.address)) : [];
 }
 
 /** The default route's interface and its first global IPv4 address (kubeadm's and flannel's pick). */
-export function defaultRouteAddress(facts: NodeFacts): { dev: string; address?: string } | undefined {
+export function defaultRouteAddress(facts: Pick<NodeFacts, 'links' | 'defaultRoutes'>): { dev: string; address?: string } | undefined {
   if (!facts.defaultRoutes.ok) return undefined;
   const route = facts.defaultRoutes.value.find((r) => r.family === 'inet') ?? facts.defaultRoutes.value[0];
   if (!route) return undefined;
@@ -23,7 +23,7 @@ export function defaultRouteAddress(facts: NodeFacts): { dev: string; address?: 
 }
 
 /** The address the kubelet will register, and why that one. */
-export function kubeletAddress(facts: NodeFacts): { address?: string; why: string } {
+export function kubeletAddress(facts: Pick<NodeFacts, 'links' | 'defaultRoutes' | 'hostnameAddresses' | 'hostname'>): { address?: string; why: string } {
   const resolved = facts.hostnameAddresses.ok ? facts.hostnameAddresses.value.filter((a) => !loopback(a) && parseIp(a)?.family === 4) : [];
   if (resolved.length) return { address: resolved[0], why: `what ${facts.hostname} resolves to` };
   const route = defaultRouteAddress(facts);
