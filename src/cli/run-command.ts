@@ -125,6 +125,8 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
     kept.clear();
   };
+  // The registries and mirrors are dialled from each host only for node.registry, the one check that reads them.
+  const judgesRegistries = entries.some((e) => e.id === 'node.registry');
   const registries = entries.filter((e) => e.id === 'node.registry' && typeof e.params.registry === 'string').map((e) => e.params.registry as string);
   let code: number;
   try {
@@ -134,7 +136,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
       collect: (host, o) => collectFromHost(host, {
         ...o,
         ...(options.profile ? { profile: options.profile } : {}),
-        ...(registries.length ? { endpoints: registries } : {}),
+        ...(judgesRegistries ? { endpoints: registries } : {}),
         ...(o.keepOpen ? { keep: (t: Transport) => kept.set(host.name, t) } : {}),
       }),
       probeFleet: async (members, probeKinds, s) => {

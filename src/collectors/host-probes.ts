@@ -10,7 +10,10 @@ export interface HostProbeOptions {
   signal: AbortSignal;
   /** Time for each try (default 3 s). */
   timeoutMs?: number;
-  /** Registries to try besides the configured ones (`host:port`, or a URL). */
+  /**
+   * Registries to try besides the configured ones (`host:port`, or a URL). Without it no registry is
+   * dialled (only node.registry reads them).
+   */
   endpoints?: string[];
 }
 
@@ -35,8 +38,9 @@ export async function probeHost(transport: Transport, facts: NodeFacts, options:
       return { ...s, listening: false, problem: `does not answer the CRI: ${why}` };
     }
   }));
+  if (!options.endpoints) return { ...facts, runtimeSockets: sockets };
   const configured = registryEndpoints(facts.runtimeConfig).map((e) => ({ address: e.address, url: e.url }));
-  const asked = (options.endpoints ?? []).map((e) => {
+  const asked = options.endpoints.map((e) => {
     const m = /^(?:(https?):\/\/)?([^/]+)/.exec(e);
     const host = m?.[2] ?? e;
     return { address: /:\d+$/.test(host) ? host : `${host}:${m?.[1] === 'http' ? 80 : 443}`, url: e };

@@ -87,6 +87,7 @@ export async function collectFromHost(host: ConnectableHost, options: {
   kubeletLog?: boolean;
   profile?: string;
   phase?: 'pre' | 'post';
+  /** Dial the runtime's registries and mirrors, and these too (for node.registry); without it none is dialled. */
   endpoints?: string[];
   /** Take the connection instead of closing it (the caller closes it): for probes between hosts later. */
   keep?: (transport: Transport) => void;

@@ -14,7 +14,7 @@ import { removeLeftovers } from '../k8s/managed.js';
 import { TransportError } from '../transports/types.js';
 import { COLLECTOR_CONTAINER, collectorDaemonSet, collectorNamespace } from './manifests.js';
 import { type NodeTarget, type RawCollectorPod, type RawNode, cannotRunPods, nodeState, nodeTargetOf, podNode, podOutcome } from './pods.js';
-import { PodTransport, Semaphore } from './transport.js';
+import { DialAhead, PodTransport, Semaphore } from './transport.js';
 
 /** Where the permissions an in-cluster collection needs are written down. */
 export const IN_CLUSTER_RBAC = 'deploy/rbac/kubecheck-in-cluster.yaml';
@@ -128,6 +128,7 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
   const limiter = new Semaphore(options.concurrency);
+  const ahead = new DialAhead();
   let created = false;
   let setupProblem: string | undefined;
 
@@ -227,7 +228,7 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
         signal.addEventListener('abort', onStop, { once: true });
         g.promise.then(resolve, (err: unknown) => reject(new TransportError('unreachable', reason(err)))).finally(() => signal.removeEventListener('abort', onStop));
       });
-      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter);
+      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, ahead);
     },
   }));
 

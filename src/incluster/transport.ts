@@ -59,25 +59,83 @@ function transportError(err: unknown): TransportError {
   return new TransportError('exec', err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/** The most addresses dialled ahead (as many as a host's registries are tried: host-probes). */
+const MAX_AHEAD = 8;
+
+/**
+ * The addresses the nodes of one collection were asked to dial (their registries and mirrors, the same on
+ * most nodes): each later node dials them from its pod while its collector runs, in the same exec, so its
+ * own dial needs no second exec — on thousands of nodes, half the execs through the API server.
+ */
+export class DialAhead {
+  private readonly known: [string, number][] = [];
+
+  learn(ip: string, port: number): void {
+    if (this.known.length < MAX_AHEAD && !this.known.some(([a, p]) => a === ip && p === port)) this.known.push([ip, port]);
+  }
+
+  targets(): readonly [string, number][] {
+    return this.known;
+  }
+}
+
+/**
+ * The collector with dials ahead, run by the pod's shell: each `ADDRESS PORT` pair is dialled by kc-dial
+ * in the background (its one line to stderr as `@@kc-dial ADDRESS PORT …`), the script runs in the host's
+ * root, and the exec ends with the script's exit code once the dials are done (each is bounded).
+ */
+const WITH_DIALS = `s=$1; shift
+while [ $# -gt 1 ]; do a=$1; p=$2; shift 2; (printf '@@kc-dial %s %s %s\\n' "$a" "$p" "$(kc-dial probe "$a" "$p" 3 2>&1 | head -n 1)" >&2) & done
+chroot ${HOST_ROOT} /bin/sh -c "$s"; rc=$?
+wait
+exit $rc`;
+
 export class PodTransport implements Transport {
   readonly via = 'in-cluster' as const;
+  /** What the dials ahead said, by `ADDRESS PORT`: `connected` or the reason. */
+  private readonly dialled = new Map<string, string>();
+  private dialledAhead = false;
 
   constructor(
     readonly host: string,
     private readonly api: KubeApi,
     private readonly target: ExecTarget,
     private readonly limiter: Semaphore,
+    private readonly ahead?: DialAhead,
   ) {}
 
   exec(script: string, options: ExecOptions): Promise<ExecResult> {
+    const first = !this.dialledAhead;
+    this.dialledAhead = true;
     return this.limiter.run(async () => {
+      // The first exec (the collector) carries the dials ahead known when it gets its turn.
+      const dials = first && this.ahead ? this.ahead.targets().flatMap(([a, p]) => [a, String(p)]) : [];
+      const command = dials.length ? ['sh', '-c', WITH_DIALS, 'kc', script, ...dials] : ['chroot', HOST_ROOT, '/bin/sh', '-c', script];
       try {
-        const out = await execInPod(this.api, this.target, ['chroot', HOST_ROOT, '/bin/sh', '-c', script], { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
-        return { stdout: out.stdout, stderr: out.stderr, code: out.exitCode, timing: out.timing ?? { sentAt: 0, firstByteAt: 0, endedAt: 0 } };
+        const out = await execInPod(this.api, this.target, command, { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
+        const stderr = dials.length ? this.keepDials(out.stderr) : out.stderr;
+        return { stdout: out.stdout, stderr, code: out.exitCode, timing: out.timing ?? { sentAt: 0, firstByteAt: 0, endedAt: 0 } };
       } catch (err: unknown) {
         throw transportError(err);
       }
     }, options.signal);
+  }
+
+  /** Keeps what the dials ahead said; returns the rest of stderr. */
+  private keepDials(stderr: string): string {
+    const rest: string[] = [];
+    for (const line of stderr.split('\n')) {
+      const m = /^@@kc-dial (\S+) (\d+) (.*)$/.exec(line);
+      if (!m) {
+        rest.push(line);
+        continue;
+      }
+      const said = m[3].trim();
+      // Nothing said (kc-dial missing or killed): not known, dialled on its own later.
+      const reason = said === 'kc-dial: connected' ? 'connected' : /kc-dial: [^\n]*?:\d+: (.+)$/.exec(said)?.[1];
+      if (reason) this.dialled.set(`${m[1]} ${m[2]}`, reason);
+    }
+    return rest.join('\n');
   }
 
   /** A name is looked up on the host (its /etc/hosts and DNS, as sshd would); an address is dialled as it is. */
@@ -93,6 +151,10 @@ export class PodTransport implements Transport {
   /** One short exec: kc-dial connects, says so and closes (no stream kept, nothing left open on the node). */
   async probeTcp(address: string, port: number, options: ExecOptions): Promise<void> {
     const ip = await this.addressOf(address, port, options);
+    const ahead = this.dialled.get(`${ip} ${port}`);
+    if (ahead === 'connected') return;
+    if (ahead !== undefined) throw new TransportError('unreachable', `${address}:${port}: ${ahead}`);
+    this.ahead?.learn(ip, port);
     const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
     const out = await this.limiter.run(async () => {
       try {

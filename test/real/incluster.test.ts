@@ -4,13 +4,13 @@
 // with real faults. Nodes that cannot run the pod say why (NotReady, the pull error) and fall back to SSH
 // with an inventory; RBAC, Ctrl-C and a killed run leave nothing behind.
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
 import { createManifest, deleteManifest } from '../../scripts/realcluster.js';
-import { ROOT, kubecheck } from '../helpers.js';
+import { ROOT, kubecheck, kubecheckWith } from '../helpers.js';
 import { REGISTRY, type Real, bindClusterRole, realCluster, userKubeconfig, waitFor, waitNotReady, withFaults } from './helpers.js';
 
 let r: Real;
@@ -51,6 +51,27 @@ describe('in-cluster collection on the real nodes', { timeout: 420_000 }, () => 
       expect(result(inCluster.run, x.check, x.target)?.message, `${x.target} ${x.check}`).toBe(x.message);
     }
     expect(inCluster.stderr).toMatch(/in-cluster: collector pods on 3 nodes in namespace kubecheck-collect-[0-9a-f]{6} \(10\.214\.0\.2:5000\/kubecheck\/collector:\d+\.\d+\.\d+\)/);
+    expect(await collectorNamespaces()).toEqual([]);
+  });
+
+  it('one exec at a time: nodes after the first dial their registry ahead in the collector\'s own exec (fewer than two execs a node), with the same results as over SSH', async () => {
+    const suite = join(r.cluster.dir, 'registry-suite.yaml');
+    writeFileSync(suite, 'name: registry\nphase: post\nchecks: [node.registry, node.runtime]\n');
+    const ssh = await runJson('incluster-ahead-ssh', 'run', suite, '-i', r.cluster.inventory, '--kubeconfig', r.cluster.kubeconfig);
+    const json = join(r.cluster.dir, 'incluster-ahead.json');
+    const out = await kubecheckWith({ env: { KUBECHECK_STATS: '1' }, timeoutMs: 300_000 }, 'run', suite, '--in-cluster', ...IMAGE, '--kubeconfig', r.cluster.kubeconfig, '--concurrency', '1', '--json', json);
+    expect(out.code, out.stdout + out.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
+    expect(triples(run)).toEqual(triples(ssh.run));
+    // Every node reached the local registry, both ways.
+    for (const node of ['cp1', 'w1', 'w2']) {
+      expect(result(run, 'node.registry', node)?.message, node).toMatch(new RegExp(`reached ${REGISTRY.replace(/\./g, '\\.')}`));
+      expect(result(run, 'node.registry', node)?.message, node).toBe(result(ssh.run, 'node.registry', node)?.message);
+    }
+    const stats = JSON.parse(out.stderr.split('\n').find((l) => l.startsWith('KUBECHECK_STATS '))!.slice('KUBECHECK_STATS '.length)) as { requests: Record<string, number> };
+    // Without dials ahead: a collector exec and a dial exec per node (6). The first node's dial teaches the later ones.
+    expect(stats.requests.EXEC).toBeGreaterThanOrEqual(4);
+    expect(stats.requests.EXEC).toBeLessThanOrEqual(5);
     expect(await collectorNamespaces()).toEqual([]);
   });
 
