@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../checks/index.js';
 import { type ConnectableHost, collectFromHost } from '../../src/collectors/host.js';
 import { exitCodeOf, runSuite } from '../../src/core/runner.js';
+import { probeHost } from '../../src/collectors/host-probes.js';
+import { parseNodeFacts } from '../../src/collectors/node/index.js';
 import { parseSuite } from '../../src/suites/load.js';
 import type { ExecResult, Transport } from '../../src/transports/types.js';
 import { TransportError } from '../../src/transports/types.js';
@@ -186,5 +188,27 @@ describe('deadline', () => {
     cleared.clear();
     await new Promise((r) => setTimeout(r, 40));
     expect(cleared.signal.aborted).toBe(false);
+  });
+});
+
+describe('probeHost', () => {
+  it('dials the runtime\'s registries only when asked (node.registry is in the run): none without endpoints, the configured one with', async () => {
+    const facts = parseNodeFacts(fixture('collector/real-w1-incluster.txt'));
+    const dialled: string[] = [];
+    const t: Transport = {
+      host: 'w1',
+      exec: async () => {
+        throw new Error('no exec expected');
+      },
+      probeTcp: async (address, port) => {
+        dialled.push(`${address}:${port}`);
+      },
+      close: async () => undefined,
+    };
+    const signal = new AbortController().signal;
+    expect((await probeHost(t, facts, { signal })).endpoints).toBeUndefined();
+    expect(dialled).toEqual([]);
+    expect((await probeHost(t, facts, { signal, endpoints: [] })).endpoints).toMatchObject([{ address: '10.214.0.2:5000', ok: true, detail: 'connected' }]);
+    expect(dialled).toEqual(['10.214.0.2:5000']);
   });
 });
