@@ -4,6 +4,7 @@ import { CHECKS, findCheck } from '../../checks/index.js';
 import { createProgress } from '../../reporters/progress.js';
 import { probeFleet } from '../collectors/fleet-probes.js';
 import { collectFromHost } from '../collectors/host.js';
+import { nodeCollectorScript } from '../collectors/node/index.js';
 import type { Transport } from '../transports/types.js';
 import { packageVersion } from '../core/assets.js';
 import { compareRuns, loadReport } from '../core/baseline.js';
@@ -112,11 +113,14 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   const api = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await connectApi(options) : undefined;
   const cluster = api ? await clusterFrom(api, options) : undefined;
   const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
-  const collection = inCluster && api ? await inClusterSource(options, api, signal, { quiet: options.quiet === true, inventory: hostSource }) : undefined;
+  const phase = options.phase ?? suite.phase ?? 'pre';
+  // In-cluster, the collector this run sends (its phase, as runSuite gives it) is mounted in the pods.
+  const scripts = [nodeCollectorScript({ phase })];
+  const collection = inCluster && api ? await inClusterSource(options, api, signal, { quiet: options.quiet === true, inventory: hostSource, scripts }) : undefined;
   const source = collection ?? (needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined });
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
-  const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
+  const parameters: Record<string, string> = { suite: suite.name, phase };
   if (options.role) parameters.role = options.role;
   if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
   // Connections kept open after collection for the probes between hosts (fleet.reachability), then closed.
@@ -172,7 +176,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     await source.close();
   }
   stopSampling();
-  printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline() } : {}) });
+  printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline(), scriptsSent: collection.collection.scriptsSent() } : {}) });
   return code;
 }
 
