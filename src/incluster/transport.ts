@@ -86,19 +86,11 @@ export class DialAhead {
  * dials are done (each is bounded).
  */
 const WITH_DIALS = `s=$1; shift
-case $s in @/*) f=\${s#@}; s=$(${readScript('$f')});; esac
+case $s in @/*) s=$(cat "\${s#@}");; esac
 while [ $# -gt 1 ]; do a=$1; p=$2; shift 2; (printf '@@kc-dial %s %s %s\\n' "$a" "$p" "$(kc-dial probe "$a" "$p" 3 2>&1 | head -n 1)" >&2) & done
 chroot ${HOST_ROOT} /bin/sh -c "$s"; rc=$?
 wait
 exit $rc`;
-
-/**
- * The pod's shell reading a mounted script; a file not there becomes a script that says so on the host
- * (the exec's stderr, exit 127) rather than an empty script that prints nothing.
- */
-function readScript(file: string): string {
-  return `cat ${file} 2>/dev/null || echo "echo \\"kubecheck: ${file} is not mounted in the collector pod\\" >&2; exit 127"`;
-}
 
 /** What a node's transport shares with the collection's others. */
 export interface PodShared {
@@ -135,7 +127,7 @@ export class PodTransport implements Transport {
       const command = dials.length
         ? ['sh', '-c', WITH_DIALS, 'kc', file ? `@${file}` : script, ...dials]
         : file
-          ? ['sh', '-c', `exec chroot ${HOST_ROOT} /bin/sh -c "$(${readScript(file)})"`]
+          ? ['sh', '-c', `exec chroot ${HOST_ROOT} /bin/sh -c "$(cat ${file})"`]
           : ['chroot', HOST_ROOT, '/bin/sh', '-c', script];
       try {
         const out = await execInPod(this.api, this.target, command, { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
