@@ -3,8 +3,7 @@
 // the namespace deleted), against the design's bar (< 60 s, < 500 MB in the kubecheck process, API
 // requests bounded). KWOK runs no container: its exec emulation runs the command on this machine, and a
 // stand-in `chroot` first on KWOK's PATH prints a real node's recorded collector output (with a fresh
-// clock) — the only part not real (the pod's `cat` of the script mounted from the ConfigMap finds no
-// mount on this machine and says so on stderr; the stand-in does not need it). Then the same run end to end on the real cluster's real nodes, next to
+// clock) — the only part not real. Then the same run end to end on the real cluster's real nodes, next to
 // SSH. Numbers go to BENCHMARKS.md.
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +53,6 @@ interface Stats {
   cpuMs: number;
   requests: Record<string, number>;
   inCluster?: Record<string, number>;
-  scriptsSent?: { mounted: number; inExec: number };
 }
 
 interface Measured {
@@ -135,7 +133,7 @@ async function kwokPart(): Promise<string> {
         return `| ${i + 1} | ${r.wallS.toFixed(1)} s | ${r.stats.maxRssMiB} MiB | ${(r.stats.cpuMs / 1000).toFixed(1)} s | ${r.reached}/${r.targets} | ${secs(t.daemonSetCreated)} s | ${secs(t.firstPodRunning)} s | ${secs(t.everyPodSettled)} s | ${t.namespaceGone !== undefined && t.closeStarted !== undefined ? secs(t.namespaceGone - t.closeStarted) : '–'} s | ${r.exit} |`;
       }),
       '',
-      `API requests by kubecheck in the last run: ${requests} (one exec per node, lists paginated, one watch of the namespace's pods); collector scripts run from the ConfigMap mounted in the pods: ${last.stats.scriptsSent?.mounted ?? 0}, sent in the exec: ${last.stats.scriptsSent?.inExec ?? 0}.`,
+      `API requests by kubecheck in the last run: ${requests} (one exec per node, lists paginated, one watch of the namespace's pods).`,
       '',
       'Bars (design.md):',
       `- < 60 s for 5,000 nodes: ${wall < 60 ? 'met' : 'NOT met'} (median ${wall.toFixed(1)} s)`,

@@ -63,7 +63,7 @@ export async function inClusterSource(
   options: HostOptions & InClusterCliOptions,
   api: KubeApi,
   signal: AbortSignal,
-  io: { nodes?: string[]; quiet?: boolean; defaultTimeoutS?: number; inventory: (options: HostOptions) => Promise<HostSource>; scripts?: readonly string[] },
+  io: { nodes?: string[]; quiet?: boolean; defaultTimeoutS?: number; inventory: (options: HostOptions) => Promise<HostSource> },
 ): Promise<InClusterSource> {
   const image = collectorImage({ version: packageVersion(), ...(options.collectorImage ? { image: options.collectorImage } : {}), ...(options.imageRegistry ? { registry: options.imageRegistry } : {}) });
   if (!image) {
@@ -82,7 +82,6 @@ export async function inClusterSource(
     ...(io.nodes ? { nodes: io.nodes } : {}),
     startTimeoutMs,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-    ...(io.scripts ? { scripts: io.scripts } : {}),
     signal,
   }).catch(async (err: unknown) => {
     await ssh?.close();

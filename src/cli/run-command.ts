@@ -4,7 +4,6 @@ import { CHECKS, findCheck } from '../../checks/index.js';
 import { createProgress } from '../../reporters/progress.js';
 import { probeFleet } from '../collectors/fleet-probes.js';
 import { collectFromHost } from '../collectors/host.js';
-import { nodeCollectorScript } from '../collectors/node/index.js';
 import type { Transport } from '../transports/types.js';
 import { packageVersion } from '../core/assets.js';
 import { compareRuns, loadReport } from '../core/baseline.js';
@@ -113,14 +112,11 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   const api = kinds.has('cluster') || kinds.has('workload') || (needsHosts && namedCluster) ? await connectApi(options) : undefined;
   const cluster = api ? await clusterFrom(api, options) : undefined;
   const workloadSettings = { ...(suite.workloads ?? {}), ...(options.imageRegistry ? { imageRegistry: options.imageRegistry } : {}) };
-  const phase = options.phase ?? suite.phase ?? 'pre';
-  // In-cluster, the collector this run sends (its phase, as runSuite gives it) is mounted in the pods.
-  const scripts = [nodeCollectorScript({ phase })];
-  const collection = inCluster && api ? await inClusterSource(options, api, signal, { quiet: options.quiet === true, inventory: hostSource, scripts }) : undefined;
+  const collection = inCluster && api ? await inClusterSource(options, api, signal, { quiet: options.quiet === true, inventory: hostSource }) : undefined;
   const source = collection ?? (needsHosts ? await hostSource(options) : { hosts: [], close: async () => undefined });
   const showProgress = !options.quiet && (options.output ?? 'text') === 'text';
   const progress = await createProgress({ enabled: showProgress });
-  const parameters: Record<string, string> = { suite: suite.name, phase };
+  const parameters: Record<string, string> = { suite: suite.name, phase: options.phase ?? suite.phase ?? 'pre' };
   if (options.role) parameters.role = options.role;
   if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
   // Connections kept open after collection for the probes between hosts (fleet.reachability), then closed.
@@ -176,7 +172,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     await source.close();
   }
   stopSampling();
-  printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline(), scriptsSent: collection.collection.scriptsSent() } : {}) });
+  printStats({ listCalls: cluster?.listCalls() ?? {}, requests: cluster?.requests() ?? {}, ...(collection ? { inCluster: collection.collection.timeline() } : {}) });
   return code;
 }
 

@@ -10,11 +10,6 @@ export const COLLECTOR_NAME = 'kubecheck-collector';
 export const COLLECTOR_CONTAINER = 'collector';
 /** Where the host's root is mounted in the collector's container. */
 export const HOST_ROOT = '/host';
-/** Where the run's collector scripts (its ConfigMap) are mounted in the collector's container. */
-export const SCRIPTS_DIR = '/kubecheck';
-
-/** The file in SCRIPTS_DIR that holds the run's `i`-th script. */
-export const scriptFile = (i: number) => `${SCRIPTS_DIR}/collect-${i}.sh`;
 
 /** The collector image: --collector-image as given, else REGISTRY/kubecheck/collector:VERSION. */
 export function collectorImage(options: { image?: string; registry?: string; version: string }): string | undefined {
@@ -31,11 +26,6 @@ export interface CollectionSpec {
   /** Only these nodes (doctor's NotReady nodes): a required node affinity on their names. */
   nodes?: string[];
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  /**
-   * The collector scripts the run will send, put in a ConfigMap mounted in every pod: each exec then names
-   * its file instead of carrying ~16 KB of script in its URL (through the API server and the kubelet).
-   */
-  scripts?: readonly string[];
 }
 
 const labels = (extra: Record<string, string> = {}) => ({ [MANAGED_BY.key]: MANAGED_BY.value, 'app.kubernetes.io/name': COLLECTOR_NAME, ...extra });
@@ -57,19 +47,7 @@ export function collectorNamespace(spec: CollectionSpec): Record<string, unknown
   };
 }
 
-/** The ConfigMap with the run's collector scripts (none without scripts). */
-export function collectorScripts(spec: CollectionSpec): Record<string, unknown> | undefined {
-  if (!spec.scripts?.length) return undefined;
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: COLLECTOR_NAME, namespace: spec.namespace, labels: labels() },
-    data: Object.fromEntries(spec.scripts.map((text, i) => [scriptFile(i).slice(SCRIPTS_DIR.length + 1), text])),
-  };
-}
-
 export function collectorDaemonSet(spec: CollectionSpec): Record<string, unknown> {
-  const scripts = (spec.scripts?.length ?? 0) > 0;
   const select = { 'app.kubernetes.io/name': COLLECTOR_NAME };
   return {
     apiVersion: 'apps/v1',
@@ -100,12 +78,9 @@ export function collectorDaemonSet(spec: CollectionSpec): Record<string, unknown
             command: ['/bin/sh', '-c', "trap 'exit 0' TERM INT; sleep 2147483647 & wait"],
             securityContext: { privileged: true },
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
-            volumeMounts: [
-              { name: 'host', mountPath: HOST_ROOT, readOnly: true, recursiveReadOnly: 'IfPossible' },
-              ...(scripts ? [{ name: 'scripts', mountPath: SCRIPTS_DIR, readOnly: true }] : []),
-            ],
+            volumeMounts: [{ name: 'host', mountPath: HOST_ROOT, readOnly: true, recursiveReadOnly: 'IfPossible' }],
           }],
-          volumes: [{ name: 'host', hostPath: { path: '/' } }, ...(scripts ? [{ name: 'scripts', configMap: { name: COLLECTOR_NAME } }] : [])],
+          volumes: [{ name: 'host', hostPath: { path: '/' } }],
         },
       },
     },

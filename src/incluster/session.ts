@@ -12,7 +12,7 @@ import type { Role } from '../core/types.js';
 import { ApiError, type KubeApi } from '../k8s/api.js';
 import { removeLeftovers } from '../k8s/managed.js';
 import { TransportError } from '../transports/types.js';
-import { COLLECTOR_CONTAINER, collectorDaemonSet, collectorNamespace, collectorScripts, scriptFile } from './manifests.js';
+import { COLLECTOR_CONTAINER, collectorDaemonSet, collectorNamespace } from './manifests.js';
 import { type NodeTarget, type RawCollectorPod, type RawNode, cannotRunPods, nodeState, nodeTargetOf, podNode, podOutcome } from './pods.js';
 import { DialAhead, PodTransport, Semaphore } from './transport.js';
 
@@ -33,8 +33,6 @@ export interface InClusterOptions {
   startTimeoutMs: number;
   /** Execs at once across all nodes. */
   concurrency: number;
-  /** The collector scripts the run will send (mounted from a ConfigMap; another script still goes in its exec). */
-  scripts?: readonly string[];
   signal: AbortSignal;
 }
 
@@ -55,8 +53,6 @@ export interface InClusterCollection {
   close(): Promise<{ stuck?: string }>;
   /** When each stage was reached, in ms since the start (for the benchmarks: where the time goes). */
   timeline(): Record<string, number>;
-  /** How the scripts went to the pods: run from the mounted ConfigMap, or sent in the exec. */
-  scriptsSent(): { mounted: number; inExec: number };
 }
 
 interface Gate {
@@ -133,7 +129,6 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
   options.signal.addEventListener('abort', onAbort, { once: true });
   const limiter = new Semaphore(options.concurrency);
   const ahead = new DialAhead();
-  const sent = { mounted: 0, inExec: 0 };
   let created = false;
   let setupProblem: string | undefined;
 
@@ -149,15 +144,11 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
     ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
     // A subset of the nodes: only theirs get a pod.
     ...(options.nodes || options.limit?.length ? { nodes: targets.map((t) => t.name) } : {}),
-    ...(options.scripts?.length ? { scripts: options.scripts } : {}),
   };
-  const scriptFiles = new Map((options.scripts ?? []).map((text, i) => [text, scriptFile(i)]));
   if (targets.length) {
     try {
       await api.send('POST', '/api/v1/namespaces', collectorNamespace(spec), options.signal);
       created = true;
-      const scripts = collectorScripts(spec);
-      if (scripts) await api.send('POST', `/api/v1/namespaces/${namespace}/configmaps`, scripts, options.signal);
       await api.send('POST', `/apis/apps/v1/namespaces/${namespace}/daemonsets`, collectorDaemonSet(spec), options.signal);
       mark('daemonSetCreated');
     } catch (err: unknown) {
@@ -237,7 +228,7 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
         signal.addEventListener('abort', onStop, { once: true });
         g.promise.then(resolve, (err: unknown) => reject(new TransportError('unreachable', reason(err)))).finally(() => signal.removeEventListener('abort', onStop));
       });
-      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, { ahead, scriptFiles, sent });
+      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, ahead);
     },
   }));
 
@@ -269,6 +260,5 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
       return closed;
     },
     timeline: () => ({ ...marks }),
-    scriptsSent: () => ({ ...sent }),
   };
 }

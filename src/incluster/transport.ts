@@ -81,25 +81,14 @@ export class DialAhead {
 
 /**
  * The collector with dials ahead, run by the pod's shell: each `ADDRESS PORT` pair is dialled by kc-dial
- * in the background (its one line to stderr as `@@kc-dial ADDRESS PORT …`), the script (`@FILE`: the
- * script in that file) runs in the host's root, and the exec ends with the script's exit code once the
- * dials are done (each is bounded).
+ * in the background (its one line to stderr as `@@kc-dial ADDRESS PORT …`), the script runs in the host's
+ * root, and the exec ends with the script's exit code once the dials are done (each is bounded).
  */
 const WITH_DIALS = `s=$1; shift
-case $s in @/*) s=$(cat "\${s#@}");; esac
 while [ $# -gt 1 ]; do a=$1; p=$2; shift 2; (printf '@@kc-dial %s %s %s\\n' "$a" "$p" "$(kc-dial probe "$a" "$p" 3 2>&1 | head -n 1)" >&2) & done
 chroot ${HOST_ROOT} /bin/sh -c "$s"; rc=$?
 wait
 exit $rc`;
-
-/** What a node's transport shares with the collection's others. */
-export interface PodShared {
-  ahead?: DialAhead;
-  /** The scripts mounted in every pod (the collection's ConfigMap), by text: their file. */
-  scriptFiles?: ReadonlyMap<string, string>;
-  /** Scripts run from their mounted file, and sent in the exec itself (for the run's stats). */
-  sent?: { mounted: number; inExec: number };
-}
 
 export class PodTransport implements Transport {
   readonly via = 'in-cluster' as const;
@@ -112,7 +101,7 @@ export class PodTransport implements Transport {
     private readonly api: KubeApi,
     private readonly target: ExecTarget,
     private readonly limiter: Semaphore,
-    private readonly shared: PodShared = {},
+    private readonly ahead?: DialAhead,
   ) {}
 
   exec(script: string, options: ExecOptions): Promise<ExecResult> {
@@ -120,15 +109,8 @@ export class PodTransport implements Transport {
     this.dialledAhead = true;
     return this.limiter.run(async () => {
       // The first exec (the collector) carries the dials ahead known when it gets its turn.
-      const dials = first && this.shared.ahead ? this.shared.ahead.targets().flatMap(([a, p]) => [a, String(p)]) : [];
-      // A script mounted in the pod is named by its file, read by the pod's shell.
-      const file = this.shared.scriptFiles?.get(script);
-      if (this.shared.sent) this.shared.sent[file ? 'mounted' : 'inExec']++;
-      const command = dials.length
-        ? ['sh', '-c', WITH_DIALS, 'kc', file ? `@${file}` : script, ...dials]
-        : file
-          ? ['sh', '-c', `exec chroot ${HOST_ROOT} /bin/sh -c "$(cat ${file})"`]
-          : ['chroot', HOST_ROOT, '/bin/sh', '-c', script];
+      const dials = first && this.ahead ? this.ahead.targets().flatMap(([a, p]) => [a, String(p)]) : [];
+      const command = dials.length ? ['sh', '-c', WITH_DIALS, 'kc', script, ...dials] : ['chroot', HOST_ROOT, '/bin/sh', '-c', script];
       try {
         const out = await execInPod(this.api, this.target, command, { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
         const stderr = dials.length ? this.keepDials(out.stderr) : out.stderr;
@@ -172,7 +154,7 @@ export class PodTransport implements Transport {
     const ahead = this.dialled.get(`${ip} ${port}`);
     if (ahead === 'connected') return;
     if (ahead !== undefined) throw new TransportError('unreachable', `${address}:${port}: ${ahead}`);
-    this.shared.ahead?.learn(ip, port);
+    this.ahead?.learn(ip, port);
     const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
     const out = await this.limiter.run(async () => {
       try {

@@ -3,7 +3,7 @@
 // which nodes cannot run its pod, and what a collector pod's state says. Also the recorded in-cluster
 // collector output: the same parser as SSH, the same facts.
 import { describe, expect, it } from 'vitest';
-import { collectorDaemonSet, collectorImage, collectorNamespace, collectorScripts } from '../../src/incluster/manifests.js';
+import { collectorDaemonSet, collectorImage, collectorNamespace } from '../../src/incluster/manifests.js';
 import { type RawCollectorPod, type RawNode, cannotRunPods, nodeTargetOf, podNode, podOutcome, rolesOf } from '../../src/incluster/pods.js';
 import { Semaphore } from '../../src/incluster/transport.js';
 import { factsFrom, fixture } from '../helpers.js';
@@ -37,20 +37,6 @@ describe('what an in-cluster collection creates', () => {
     expect(pod.nodeSelector).toBeUndefined();
     expect(pod.containers[0]).toMatchObject({ image: 'reg/kubecheck/collector:0.1.0', securityContext: { privileged: true }, volumeMounts: [{ name: 'host', mountPath: '/host', readOnly: true }] });
     expect(pod.volumes).toEqual([{ name: 'host', hostPath: { path: '/' } }]);
-  });
-
-  it('the run\'s collector scripts in a ConfigMap of the namespace, mounted read-only at /kubecheck in every pod (none without scripts)', () => {
-    const spec = { namespace: 'ns', image: 'i', scripts: ['echo one', 'echo two'] };
-    expect(collectorScripts(spec)).toEqual({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'kubecheck-collector', namespace: 'ns', labels: { 'app.kubernetes.io/managed-by': 'kubecheck', 'app.kubernetes.io/name': 'kubecheck-collector' } },
-      data: { 'collect-0.sh': 'echo one', 'collect-1.sh': 'echo two' },
-    });
-    const pod = (collectorDaemonSet(spec) as { spec: { template: { spec: { containers: { volumeMounts: unknown[] }[]; volumes: unknown[] } } } }).spec.template.spec;
-    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/kubecheck', readOnly: true });
-    expect(pod.volumes).toContainEqual({ name: 'scripts', configMap: { name: 'kubecheck-collector' } });
-    expect(collectorScripts({ namespace: 'ns', image: 'i' })).toBeUndefined();
   });
 
   it('only the chosen nodes get a pod: a node selector, or their names (doctor, --limit)', () => {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { CHECKS } from '../../../checks/index.js';
-import { nodeCollectorScript } from '../../collectors/node/index.js';
 import { packageVersion } from '../../core/assets.js';
 import { DEFAULT_CONCURRENCY } from '../../core/runner.js';
 import { hasHostSource } from '../../inventory/targets.js';
@@ -35,7 +34,7 @@ export function register(program: Command, ctx: CommandContext): void {
             ? {
               hostsFor: async (chosen: string[]) => {
                 if (!chosen.length) return { hosts: [] };
-                collection = await inClusterSource(options, api, ctx.signal, { nodes: chosen, quiet: options.quiet === true, inventory: hostSource, defaultTimeoutS: DOCTOR_TIMEOUT_S, scripts: [nodeCollectorScript({ kubeletLog: true })] });
+                collection = await inClusterSource(options, api, ctx.signal, { nodes: chosen, quiet: options.quiet === true, inventory: hostSource, defaultTimeoutS: DOCTOR_TIMEOUT_S });
                 return { hosts: collection.hosts, timeoutMs: collection.targetTimeoutMs };
               },
             }
