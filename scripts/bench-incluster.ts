@@ -84,7 +84,7 @@ async function measure(args: string[], json: string): Promise<Measured> {
   if (said.length) log(`kubecheck said: ${said.join(' | ').slice(0, 1000)}`);
   const run = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   const hosts = (run.targets ?? []).filter((t) => t.kind === 'host');
-  const errors = [...new Set(run.results.filter((r) => r.status === 'error').map((r) => r.message.replace(/\d+/g, 'N')))].slice(0, 5);
+  const errors = [...new Set(run.results.filter((r) => r.status === 'error').map((r) => r.message.replace(/(?<!exit status )\d+/g, 'N')))].slice(0, 5);
   return { wallS, stats, exit, reached: hosts.filter((t) => t.reached).length, targets: hosts.length, errors };
 }
 
