@@ -97,6 +97,14 @@ export async function deletePods(r: Real): Promise<void> {
   await r.api.send('DELETE', `/api/v1/namespaces/${TEST_NAMESPACE}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=kubecheck-tests')}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
 }
 
+/** Deletes the CoreDNS pods on these nodes (their Deployment makes new ones). */
+async function deleteCoreDnsOn(r: Real, nodes: string[]): Promise<void> {
+  const list = await r.api.getJson<{ items: { metadata: { name: string }; spec?: { nodeName?: string } }[] }>(`/api/v1/namespaces/kube-system/pods?labelSelector=${encodeURIComponent('k8s-app=kube-dns')}`);
+  for (const p of list.items.filter((x) => x.spec?.nodeName && nodes.includes(x.spec.nodeName))) {
+    await r.api.send('DELETE', `/api/v1/namespaces/kube-system/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+}
+
 /** The node's Ready condition status: True, False or Unknown. */
 export async function readyStatus(r: Real, node: string): Promise<string> {
   const n = await r.api.getJson<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${node}`);
@@ -123,6 +131,9 @@ export async function withFaults(r: Real, faults: [string, RealFault][], body: (
   } finally {
     for (const [node, fault] of faults) await repairNode(r.api, r.node(node), fault);
     await deletePods(r);
+    // CoreDNS pods on a faulted node may keep a pod network the repair replaced (cni0 made again): as the
+    // fix's own note tells an operator, they are deleted so that their Deployment makes them anew.
+    await deleteCoreDnsOn(r, faults.map(([node]) => node));
     await waitForHealthy(r.api, r.cluster.nodes.length, 180_000);
   }
 }
