@@ -126,8 +126,8 @@ export async function runCommand(command: string, suiteRef: string, options: Run
     kept.clear();
   };
   // The registries and mirrors are dialled from each host only for node.registry, the one check that reads them.
-  const judgesRegistries = entries.some((e) => e.id === 'node.registry');
-  const registries = entries.filter((e) => e.id === 'node.registry' && typeof e.params.registry === 'string').map((e) => e.params.registry as string);
+  const registryEntries = entries.filter((e) => e.id === 'node.registry');
+  const registries = registryEntries.flatMap((e) => (typeof e.params.registry === 'string' ? [e.params.registry] : []));
   let code: number;
   try {
     const run = await runSuite({
@@ -136,7 +136,7 @@ export async function runCommand(command: string, suiteRef: string, options: Run
       collect: (host, o) => collectFromHost(host, {
         ...o,
         ...(options.profile ? { profile: options.profile } : {}),
-        ...(judgesRegistries ? { endpoints: registries } : {}),
+        ...(registryEntries.length ? { endpoints: registries } : {}),
         ...(o.keepOpen ? { keep: (t: Transport) => kept.set(host.name, t) } : {}),
       }),
       probeFleet: async (members, probeKinds, s) => {

@@ -1,6 +1,7 @@
 // Making the hosts talk to each other, over the one connection kubecheck holds to each, on the exec
-// session its collector ran in (held open for this: HeldTransport): every host dials the control planes' 6443, the control planes dial every kubelet's 10250, etcd
-// members dial each other's 2379-2380, and UDP 8472 datagrams go between every pair (flannel's VXLAN),
+// session its collector ran in (held open for this: HeldTransport): every host dials the control planes'
+// 6443, the control planes dial every kubelet's 10250, etcd members dial each other's 2379-2380, and UDP
+// 8472 datagrams go between every pair (flannel's VXLAN),
 // each from the source host itself to the address the cluster will use. Where nothing listens yet (before
 // an install) the target's probe listens for the time of the probe only. Each host also looks up the other
 // hosts' names. A host without python3 is dialled from through its sshd (as `ssh -W` does) and looks names

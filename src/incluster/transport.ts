@@ -90,6 +90,9 @@ chroot ${HOST_ROOT} /bin/sh -c "$s"; rc=$?
 wait
 exit $rc`;
 
+/** Why `kc-dial probe` did not connect, from what it said (`kc-dial: ADDRESS:PORT: REASON`). */
+const dialFailure = (said: string) => /kc-dial: [^\n]*?:\d+: ([^\n]+)/.exec(said)?.[1];
+
 export class PodTransport implements Transport {
   readonly via = 'in-cluster' as const;
   /** What the dials ahead said, by `ADDRESS PORT`: `connected` or the reason. */
@@ -132,7 +135,7 @@ export class PodTransport implements Transport {
       }
       const said = m[3].trim();
       // Nothing said (kc-dial missing or killed): not known, dialled on its own later.
-      const reason = said === 'kc-dial: connected' ? 'connected' : /kc-dial: [^\n]*?:\d+: (.+)$/.exec(said)?.[1];
+      const reason = said === 'kc-dial: connected' ? 'connected' : dialFailure(said);
       if (reason) this.dialled.set(`${m[1]} ${m[2]}`, reason);
     }
     return rest.join('\n');
@@ -164,7 +167,7 @@ export class PodTransport implements Transport {
       }
     }, options.signal);
     if (out.exitCode === 0 && out.stderr.includes('kc-dial: connected')) return;
-    const reason = /kc-dial: [^\n]*?:\d+: ([^\n]+)/.exec(out.stderr)?.[1] ?? `kc-dial ended (exit ${out.exitCode})${out.stderr ? `: ${out.stderr.trim()}` : ''}`;
+    const reason = dialFailure(out.stderr) ?? `kc-dial ended (exit ${out.exitCode})${out.stderr ? `: ${out.stderr.trim()}` : ''}`;
     throw new TransportError('unreachable', `${address}:${port}: ${reason}`);
   }
 

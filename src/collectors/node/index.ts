@@ -267,16 +267,10 @@ export async function collectNodeFactsHeld(transport: Transport & Required<Pick<
     running.end();
     return { facts: factsOf(await running.result, options) };
   }
-  let result: ExecResult & { index: number };
   try {
-    result = await running.until(HELD_MARKER);
-  } catch (err: unknown) {
-    running.end();
-    throw err;
-  }
-  if (result.index < 0) return { facts: factsOf(result, options) };
-  try {
-    return { facts: factsOf(result, options), held: { running, index: result.index, offset: result.stdout.length + HELD_MARKER.length + 1 } };
+    const result = await running.until(HELD_MARKER);
+    const facts = factsOf(result, options);
+    return result.index < 0 ? { facts } : { facts, held: { running, index: result.index, offset: result.stdout.length + HELD_MARKER.length + 1 } };
   } catch (err: unknown) {
     running.end();
     throw err;
