@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { createFleet, destroyFleet, type TestFleet } from './testhosts.js';
+import { createFleet, destroyFleet, sshdLog, type TestFleet } from './testhosts.js';
 import { packageRoot } from '../src/core/assets.js';
 import { writeBenchSection } from './bench-report.js';
 
@@ -43,7 +43,7 @@ async function measure(command: string, fleet: TestFleet): Promise<Sample> {
 
 /** Connections accepted and exec sessions started so far, from every host's sshd log. */
 function logged(fleet: TestFleet): { connections: number; sessions: number } {
-  const logs = fleet.hosts.map((h) => readFileSync(join(h.dir, 'sshd.log'), 'utf8'));
+  const logs = fleet.hosts.map(sshdLog);
   const count = (re: RegExp) => logs.map((l) => (l.match(re) ?? []).length).reduce((a, b) => a + b, 0);
   return { connections: count(/Accepted publickey/g), sessions: count(/Starting session:/g) };
 }

@@ -382,6 +382,11 @@ async function waitForSshd(hosts: TestHost[]): Promise<void> {
 // ---- Fault injection: each changes the host's real state ----
 
 /** Runs a shell command inside a host's namespaces (as its root). */
+/** What the host's sshd has logged so far (LogLevel VERBOSE: a line per connection and per exec session). */
+export function sshdLog(h: TestHost): string {
+  return readFileSync(join(h.dir, 'sshd.log'), 'utf8');
+}
+
 export async function onHost(h: TestHost, command: string) {
   return sh`nsenter -t ${h.pid} -m -u -n -p -i sh -c ${command}`;
 }

@@ -2,18 +2,15 @@
 // (real kubelet, containerd, chronyd, settings files), one fault per host: a live-only setting, a stopped
 // time service, a nearly full kubelet filesystem, the VirtualBox NAT + host-only pair, an earlier
 // install's state, an unreachable mirror, a firewall between two hosts. And the probes leave nothing behind.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet, destroyFleet, onHost, setFile, writeInventory, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
+import { createFleet, destroyFleet, onHost, setFile, sshdLog, writeInventory, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
 import { kubecheckWith } from '../helpers.js';
 
 let fleet: TestFleet;
 let report: RunResult;
-/** What each host's sshd logged during the preflight (LogLevel VERBOSE: a line per connection and per exec session). */
+/** What each host's sshd logged during the preflight. */
 let sshdLogs: Map<string, string>;
-const sshdLog = (h: TestHost) => readFileSync(join(h.dir, 'sshd.log'), 'utf8');
 const H = (n: number): TestHost => fleet.hosts[n - 1];
 const find = (check: string, host: TestHost): CheckResult => {
   const r = report.results.find((x) => x.check === check && x.target === host.name);
