@@ -5,6 +5,7 @@
 // connection — what sshd does for streamlocal forwarding over SSH.
 import { isIP } from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { ExecOptions, ExecResult, Transport } from '../transports/types.js';
 import { TransportError } from '../transports/types.js';
 import { ApiError, type KubeApi } from '../k8s/api.js';
@@ -80,15 +81,48 @@ export class DialAhead {
 }
 
 /**
- * The collector with dials ahead, run by the pod's shell: each `ADDRESS PORT` pair is dialled by kc-dial
- * in the background (its one line to stderr as `@@kc-dial ADDRESS PORT …`), the script runs in the host's
- * root, and the exec ends with the script's exit code once the dials are done (each is bounded).
+ * The collector with dials ahead, run by the pod's shell: each `ADDRESS PORT` pair before `--` is dialled
+ * by kc-dial in the background (its one line to stderr as `@@kc-dial ADDRESS PORT …`), the host command
+ * after `--` runs in the host's root, and the exec ends with its exit code once the dials are done (each is
+ * bounded).
  */
-const WITH_DIALS = `s=$1; shift
-while [ $# -gt 1 ]; do a=$1; p=$2; shift 2; (printf '@@kc-dial %s %s %s\\n' "$a" "$p" "$(kc-dial probe "$a" "$p" 3 2>&1 | head -n 1)" >&2) & done
-chroot ${HOST_ROOT} /bin/sh -c "$s"; rc=$?
+const WITH_DIALS = `while [ $# -gt 1 ] && [ "$1" != -- ]; do a=$1; p=$2; shift 2; (printf '@@kc-dial %s %s %s\\n' "$a" "$p" "$(kc-dial probe "$a" "$p" 3 2>&1 | head -n 1)" >&2) & done
+shift
+chroot ${HOST_ROOT} "$@"; rc=$?
 wait
 exit $rc`;
+
+/** Scripts longer than this travel packed (gzip, base64) and are unpacked by the host's own shell. */
+const PACK_ABOVE = 2048;
+
+/** What the host's shell says when it cannot unpack a packed script (no base64 or gzip on the host). */
+export const UNPACK_FAILED = 'kubecheck: the host cannot unpack the script (base64 -d | gzip -dc failed)';
+const UNPACK_EXIT = 97;
+
+/** The packed script is $0 of this one-liner: the host's base64 and gzip unpack it, its shell evals it. */
+const UNPACK = `s=$(printf %s "$0" | base64 -d | gzip -dc) || { echo '${UNPACK_FAILED}' >&2; exit ${UNPACK_EXIT}; }; eval "$s"`;
+
+const packed = new Map<string, string>();
+
+/**
+ * The host command that runs `script` under `chroot`: a long script (the collector, ~16 KB) travels
+ * gzipped and base64-encoded, a third of its size in the request URL. Every exec carries its command in the request
+ * URL, which the client builds, URL-encodes and copies several times: on thousands of nodes those copies
+ * were most of what the in-cluster run allocated and kept until V8's next full collection.
+ */
+export function hostCommand(script: string, pack = true): string[] {
+  if (!pack || script.length <= PACK_ABOVE) return ['/bin/sh', '-c', script];
+  let arg = packed.get(script);
+  if (arg === undefined) {
+    arg = gzipSync(script, { level: 9 }).toString('base64');
+    if (packed.size > 16) packed.clear();
+    packed.set(script, arg);
+  }
+  return ['/bin/sh', '-c', UNPACK, arg];
+}
+
+/** The host could not unpack a packed script: it is sent again as it is. */
+export const unpackFailed = (out: { exitCode: number; stderr: string }) => out.exitCode === UNPACK_EXIT && out.stderr.includes(UNPACK_FAILED);
 
 /** Why `kc-dial probe` did not connect, from what it said (`kc-dial: ADDRESS:PORT: REASON`). */
 const dialFailure = (said: string) => /kc-dial: [^\n]*?:\d+: ([^\n]+)/.exec(said)?.[1];
@@ -113,9 +147,10 @@ export class PodTransport implements Transport {
     return this.limiter.run(async () => {
       // The first exec (the collector) carries the dials ahead known when it gets its turn.
       const dials = first && this.ahead ? this.ahead.targets().flatMap(([a, p]) => [a, String(p)]) : [];
-      const command = dials.length ? ['sh', '-c', WITH_DIALS, 'kc', script, ...dials] : ['chroot', HOST_ROOT, '/bin/sh', '-c', script];
+      const run = (host: string[]) => execInPod(this.api, this.target, dials.length ? ['sh', '-c', WITH_DIALS, 'kc', ...dials, '--', ...host] : ['chroot', HOST_ROOT, ...host], { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
       try {
-        const out = await execInPod(this.api, this.target, command, { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
+        let out = await run(hostCommand(script));
+        if (unpackFailed(out)) out = await run(hostCommand(script, false));
         const stderr = dials.length ? this.keepDials(out.stderr) : out.stderr;
         return { stdout: out.stdout, stderr, code: out.exitCode, timing: out.timing ?? { sentAt: 0, firstByteAt: 0, endedAt: 0 } };
       } catch (err: unknown) {

@@ -4,15 +4,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
+import type { AnyAuthMethod, Client as SshClient, ConnectConfig, ClientChannel } from 'ssh2';
 
 type AuthMethod = AnyAuthMethod;
 import { KnownHostsFile, KnownHostsFiles, knownHostsName } from './known-hosts.js';
 import { type ExecOptions, type ExecResult, type RunningCommand, type Transport, TransportError } from './types.js';
 
-const { Client, utils } = ssh2;
-type SshClient = InstanceType<typeof Client>;
+type Ssh2 = typeof import('ssh2');
+let loaded: Ssh2 | undefined;
+/** ssh2, loaded by the first connection: runs that reach no host over SSH don't pay for it (~14 MB of RSS, its WebAssembly). */
+async function ssh2(): Promise<Ssh2> {
+  return (loaded ??= (await import('ssh2')).default);
+}
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
 
@@ -122,7 +125,7 @@ export class SshConnector {
   }
 
   /** The keys to offer, read and checked once per run; missing files are passed over, as ssh does. */
-  private privateKeys(endpoint: SshEndpoint): { keys: { path: string; key: Buffer }[]; missing: string[] } {
+  private privateKeys(endpoint: SshEndpoint, utils: Ssh2['utils']): { keys: { path: string; key: Buffer }[]; missing: string[] } {
     const explicit = endpoint.identityFiles?.length ? endpoint.identityFiles.map(expandHome) : undefined;
     const candidates = explicit ?? DEFAULT_KEYS.map((k) => join(userInfo().homedir, '.ssh', k));
     const keys: { path: string; key: Buffer }[] = [];
@@ -150,7 +153,8 @@ export class SshConnector {
 
   private async connect(endpoint: SshEndpoint, signal: AbortSignal, timeoutMs: number, sock?: NodeJS.ReadableStream): Promise<SshClient> {
     const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-    const { keys, missing } = this.privateKeys(endpoint);
+    const { Client, utils } = await ssh2();
+    const { keys, missing } = this.privateKeys(endpoint, utils);
     const kh = this.known(endpoint.knownHostsFiles);
     const name = knownHostsName(endpoint.host, endpoint.port);
     let hostKeyProblem: string | undefined;
@@ -310,7 +314,7 @@ export class SshTransport implements Transport {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let settled = false;
-    let channel: ssh2.ClientChannel | undefined;
+    let channel: ClientChannel | undefined;
     const pending: (string | null)[] = [];
     // Lines as they come, and who waits for which.
     const lines: string[] = [];
@@ -416,10 +420,10 @@ export class SshTransport implements Transport {
   }
 
   /** A channel that settles within the timeout: opened, or the host's reason (sshd's open-failure text). */
-  private channel(open: (cb: (err: Error | undefined, stream: ssh2.ClientChannel) => void) => void, what: string, { timeoutMs, signal }: ExecOptions): Promise<ssh2.ClientChannel> {
+  private channel(open: (cb: (err: Error | undefined, stream: ClientChannel) => void) => void, what: string, { timeoutMs, signal }: ExecOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const done = (err?: Error, stream?: ssh2.ClientChannel) => {
+      const done = (err?: Error, stream?: ClientChannel) => {
         if (settled) {
           stream?.destroy();
           return;
@@ -437,11 +441,11 @@ export class SshTransport implements Transport {
     });
   }
 
-  connectTcp(address: string, port: number, options: ExecOptions): Promise<ssh2.ClientChannel> {
+  connectTcp(address: string, port: number, options: ExecOptions): Promise<ClientChannel> {
     return this.channel((cb) => this.client.forwardOut('127.0.0.1', 0, address, port, cb), `${address}:${port}`, options);
   }
 
-  connectUnix(path: string, options: ExecOptions): Promise<ssh2.ClientChannel> {
+  connectUnix(path: string, options: ExecOptions): Promise<ClientChannel> {
     return this.channel((cb) => this.client.openssh_forwardOutStreamLocal(path, cb), path, options);
   }
 

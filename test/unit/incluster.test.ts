@@ -2,10 +2,15 @@
 // the namespace and DaemonSet it creates, the image it names, which nodes it reaches with which roles,
 // which nodes cannot run its pod, and what a collector pod's state says. Also the recorded in-cluster
 // collector output: the same parser as SSH, the same facts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectorDaemonSet, collectorImage, collectorNamespace } from '../../src/incluster/manifests.js';
 import { type RawCollectorPod, type RawNode, cannotRunPods, nodeTargetOf, podNode, podOutcome, rolesOf } from '../../src/incluster/pods.js';
-import { Semaphore } from '../../src/incluster/transport.js';
+import { Semaphore, UNPACK_FAILED, hostCommand, unpackFailed } from '../../src/incluster/transport.js';
+import { nodeCollectorScript } from '../../src/collectors/node/index.js';
 import { factsFrom, fixture } from '../helpers.js';
 
 const nodes = JSON.parse(fixture('incluster/nodes.json')) as RawNode[];
@@ -123,5 +128,49 @@ describe('the in-cluster exec limit', () => {
     release();
     await first;
     expect(await s.run(async () => 'free again', new AbortController().signal)).toBe('free again');
+  });
+});
+
+describe('the host command a script travels in', () => {
+  // Real shells run what the pod's chroot would hand the host: Debian's dash and busybox's ash (Alpine, k3s).
+  const shells = [['/bin/sh'], ['/usr/bin/busybox', 'sh']];
+  const script = `f() { echo "args $# [$*]"; }\nf a 'b c'\nset -- x y z\necho "set $# $2"\necho "$(printf '%s' "${'#'.repeat(3000)}" | wc -c)"\nprintf 'sub\\n' | while read -r l; do echo "$l"; done\nexit 3\n`;
+  const run = (shell: string[], command: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const [sh, ...rest] = command;
+    expect(sh).toBe('/bin/sh');
+    return spawnSync(shell[0], [...shell.slice(1), ...rest], { encoding: 'utf8', env });
+  };
+
+  it('a long script travels packed, a third of its size in the request URL, and the host\'s shell runs it as if sent as it is', () => {
+    const collector = nodeCollectorScript();
+    const inUrl = (command: string[]) => command.map((c) => encodeURIComponent(c).length).reduce((a, b) => a + b);
+    expect(inUrl(hostCommand(collector))).toBeLessThan(inUrl(hostCommand(collector, false)) / 2.8);
+    expect(hostCommand('echo short')).toEqual(['/bin/sh', '-c', 'echo short']);
+    for (const shell of shells) {
+      const plain = run(shell, hostCommand(script, false));
+      const packed = run(shell, hostCommand(script));
+      expect(packed.stdout).toBe('args 2 [a b c]\nset 3 y\n3000\nsub\n');
+      expect(packed.status).toBe(3);
+      expect(packed.stdout).toBe(plain.stdout);
+      expect(packed.stderr).toBe('');
+      expect(unpackFailed({ exitCode: packed.status ?? -1, stderr: packed.stderr })).toBe(false);
+    }
+  });
+
+  it('a host without gzip says it cannot unpack, and the transport then sends the script as it is', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'kc-nogzip-'));
+    try {
+      for (const tool of ['base64', 'wc']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+      // Dash without gzip on its PATH (busybox's ash would find its own gzip applet).
+      for (const shell of [['/bin/sh']]) {
+        const out = run(shell, hostCommand(script), { PATH: bin });
+        expect(out.status).toBe(97);
+        expect(out.stdout).toBe('');
+        expect(out.stderr).toContain(UNPACK_FAILED);
+        expect(unpackFailed({ exitCode: out.status ?? -1, stderr: out.stderr })).toBe(true);
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
