@@ -106,9 +106,9 @@ const packed = new Map<string, string>();
 
 /**
  * The host command that runs `script` under `chroot`: a long script (the collector, ~16 KB) travels
- * gzipped and base64-encoded, a third of its size in the request URL. Every exec carries its command in the request
- * URL, which the client builds, URL-encodes and copies several times: on thousands of nodes those copies
- * were most of what the in-cluster run allocated and kept until V8's next full collection.
+ * gzipped and base64-encoded, a third of its size in the request URL. Every exec carries its command in
+ * that URL, which the client builds, URL-encodes and copies several times: on thousands of nodes those
+ * copies were most of what the in-cluster run allocated and kept until V8's next full collection.
  */
 export function hostCommand(script: string, pack = true): string[] {
   if (!pack || script.length <= PACK_ABOVE) return ['/bin/sh', '-c', script];
@@ -147,7 +147,8 @@ export class PodTransport implements Transport {
     return this.limiter.run(async () => {
       // The first exec (the collector) carries the dials ahead known when it gets its turn.
       const dials = first && this.ahead ? this.ahead.targets().flatMap(([a, p]) => [a, String(p)]) : [];
-      const run = (host: string[]) => execInPod(this.api, this.target, dials.length ? ['sh', '-c', WITH_DIALS, 'kc', ...dials, '--', ...host] : ['chroot', HOST_ROOT, ...host], { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
+      const inPod = (host: string[]) => (dials.length ? ['sh', '-c', WITH_DIALS, 'kc', ...dials, '--', ...host] : ['chroot', HOST_ROOT, ...host]);
+      const run = (host: string[]) => execInPod(this.api, this.target, inPod(host), { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
       try {
         let out = await run(hostCommand(script));
         if (unpackFailed(out)) out = await run(hostCommand(script, false));
