@@ -96,12 +96,13 @@ const hint = (err: unknown) => (err instanceof ApiError && (err.status === 403 |
 /** The nodes to collect from: listed once (paginated), their roles from labels and kubeadm's etcd pods. */
 async function listTargets(options: InClusterOptions): Promise<NodeTarget[]> {
   const selector = Object.entries(options.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-  const nodes = await options.api.list<RawNode, RawNode>('/api/v1/nodes', (n) => n, { signal: options.signal, ...(selector ? { query: { labelSelector: selector } } : {}) });
-  if (!nodes.ok) throw new InClusterSetupError(`in-cluster collection: cannot list nodes: ${nodes.detail}${nodes.forbidden ? ` (the permissions in-cluster collection needs: ${IN_CLUSTER_RBAC})` : ''}`);
   // kubeadm's stacked etcd runs as a static pod: its node is an etcd member too. Not knowing is not fatal.
   const etcd = await options.api.list<RawCollectorPod, string | undefined>('/api/v1/namespaces/kube-system/pods', (p) => p.spec?.nodeName, { signal: options.signal, query: { labelSelector: 'component=etcd' } });
   const etcdNodes = new Set(etcd.ok ? etcd.items.filter((n): n is string => !!n) : []);
-  let targets = nodes.items.map((n) => nodeTargetOf(n, etcdNodes)).filter((t) => t.name);
+  // Each page's nodes become targets as it comes (thousands of whole node objects are not kept).
+  const nodes = await options.api.list<RawNode, NodeTarget>('/api/v1/nodes', (n) => nodeTargetOf(n, etcdNodes), { signal: options.signal, ...(selector ? { query: { labelSelector: selector } } : {}) });
+  if (!nodes.ok) throw new InClusterSetupError(`in-cluster collection: cannot list nodes: ${nodes.detail}${nodes.forbidden ? ` (the permissions in-cluster collection needs: ${IN_CLUSTER_RBAC})` : ''}`);
+  let targets = nodes.items.filter((t) => t.name);
   if (options.nodes) targets = targets.filter((t) => options.nodes!.includes(t.name));
   if (options.limit?.length) {
     const matchers = options.limit.map((l) => picomatch(l));

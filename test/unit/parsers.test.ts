@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCertificates } from '../../src/collectors/node/certificates.js';
 import { parseCniBinaries, parseCniConfigs } from '../../src/collectors/node/cni.js';
-import { parseNodeFacts } from '../../src/collectors/node/index.js';
+import { nodeCollectorScript, parseNodeFacts } from '../../src/collectors/node/index.js';
 import { parseProcNetListen, parseSsListen, splitHostPort } from '../../src/collectors/node/listeners.js';
 import { parseIpAddrJson, parseSysNet } from '../../src/collectors/node/network.js';
 import { failureOf, parseKeyValues, splitSections } from '../../src/collectors/node/sections.js';
@@ -260,5 +264,37 @@ describe('parseNodeFacts', () => {
   });
   it('refuses output that is not the collector\'s', () => {
     expect(() => parseNodeFacts('sudo: a password is required\n')).toThrow(/no sections/);
+  });
+});
+
+describe('the collector\'s output on its way out', () => {
+  // The collector run here, by dash and by busybox's ash, under strace: which process wrote what to stdout.
+  const traced = (shell: string[], script: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kc-writes-'));
+    try {
+      writeFileSync(join(dir, 'collector.sh'), script);
+      const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=write', '-o', join(dir, 'trace'), ...shell, join(dir, 'collector.sh')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(run.status).toBe(0);
+      const lines = readFileSync(join(dir, 'trace'), 'utf8').split('\n');
+      const top = lines[0].split(/\s+/)[0];
+      return { stdout: run.stdout, topWrites: lines.filter((l) => l.startsWith(`${top} `) && /write\(1,/.test(l)).length };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('leaves the host\'s shell in a few writes (the clock at once, then everything else), not one per line', () => {
+    for (const shell of [['/bin/sh'], ['/usr/bin/busybox', 'sh']]) {
+      for (const kubeletLog of [false, true]) {
+        const { stdout, topWrites } = traced(shell, nodeCollectorScript({ phase: 'pre', kubeletLog }));
+        const names = [...stdout.matchAll(/^@@kc:([a-z]+)$/gm)].map((m) => m[1]);
+        expect(names[0]).toBe('clock');
+        expect(names).toContain('system');
+        expect(names.includes('kubeletlog')).toBe(kubeletLog);
+        expect(parseNodeFacts(stdout).hostname).toBeTruthy();
+        // The clock section is two printfs and date's line; the rest is one write (a few past the pipe's size).
+        expect(topWrites).toBeLessThanOrEqual(6);
+      }
+    }
   });
 });

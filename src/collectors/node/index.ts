@@ -27,7 +27,7 @@ import {
 } from './system.js';
 
 let script: string | undefined;
-let logScript: string | undefined;
+let withLog: string | undefined;
 
 const words = (xs: readonly string[]) => `'${xs.join(' ')}'`;
 
@@ -62,11 +62,25 @@ export function profilePreamble(): string {
  * The phase comes first: what only matters before an install (KUBE-* chains) is read only then.
  */
 export function nodeCollectorScript(options: { kubeletLog?: boolean; phase?: 'pre' | 'post' } = {}): string {
-  script ??= `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
+  const body = () => `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
   const phase = `KC_PHASE=${options.phase ?? 'post'}\n`;
-  if (!options.kubeletLog) return phase + script;
-  logScript ??= readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8');
-  return `${phase}${script}\n${logScript}`;
+  if (!options.kubeletLog) return phase + (script ??= gathered(body(), ''));
+  return phase + (withLog ??= gathered(body(), `${readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8')}\n`));
+}
+
+const CLOCK_SECTION = 'sec clock clock\n';
+
+/**
+ * The collector with its sections after the clock gathered by the host's shell and written at once (with
+ * `more` sections at the end). Printed as they came they were ~200-300 small writes, each its own SSH
+ * packet or WebSocket frame for the client to decrypt and handle. The clock goes first and alone: when
+ * it arrives times the host's clock.
+ */
+function gathered(body: string, more: string): string {
+  const at = body.indexOf(CLOCK_SECTION);
+  if (at < 0) throw new Error('collect-node.sh has no clock section');
+  const end = at + CLOCK_SECTION.length;
+  return `${body.slice(0, end)}kc_out=$(\n${body.slice(end)}${more}echo .)\nprintf '%s' "\${kc_out%.}"\n`;
 }
 
 export interface CollectorTiming {
