@@ -373,20 +373,20 @@ async function waitForSshd(hosts: TestHost[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (const h of hosts) {
     while (!(await shNothrow`ip netns exec ${h.netns} sh -c ${`ss -Hltn 'sport = :22' | grep -q ${h.ip}`}`).ok) {
-      if (Date.now() > deadline) throw new Error(`sshd on ${h.name} did not start: ${readFileSync(join(h.dir, 'sshd.log'), 'utf8')}`);
+      if (Date.now() > deadline) throw new Error(`sshd on ${h.name} did not start: ${sshdLog(h)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
 
-// ---- Fault injection: each changes the host's real state ----
-
-/** Runs a shell command inside a host's namespaces (as its root). */
 /** What the host's sshd has logged so far (LogLevel VERBOSE: a line per connection and per exec session). */
 export function sshdLog(h: TestHost): string {
   return readFileSync(join(h.dir, 'sshd.log'), 'utf8');
 }
 
+// ---- Fault injection: each changes the host's real state ----
+
+/** Runs a shell command inside a host's namespaces (as its root). */
 export async function onHost(h: TestHost, command: string) {
   return sh`nsenter -t ${h.pid} -m -u -n -p -i sh -c ${command}`;
 }

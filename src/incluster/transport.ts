@@ -121,8 +121,14 @@ export function hostCommand(script: string, pack = true): string[] {
   return ['/bin/sh', '-c', UNPACK, arg];
 }
 
-/** The host could not unpack a packed script: it is sent again as it is. */
+/** The host could not unpack a packed script. */
 export const unpackFailed = (out: { exitCode: number; stderr: string }) => out.exitCode === UNPACK_EXIT && out.stderr.includes(UNPACK_FAILED);
+
+/** Runs `script` packed through `run`; when the host cannot unpack it, once more as it is. */
+export async function runPacked<T extends { exitCode: number; stderr: string }>(script: string, run: (host: string[]) => Promise<T>): Promise<T> {
+  const out = await run(hostCommand(script));
+  return unpackFailed(out) ? run(hostCommand(script, false)) : out;
+}
 
 /** Why `kc-dial probe` did not connect, from what it said (`kc-dial: ADDRESS:PORT: REASON`). */
 const dialFailure = (said: string) => /kc-dial: [^\n]*?:\d+: ([^\n]+)/.exec(said)?.[1];
@@ -150,8 +156,7 @@ export class PodTransport implements Transport {
       const inPod = (host: string[]) => (dials.length ? ['sh', '-c', WITH_DIALS, 'kc', ...dials, '--', ...host] : ['chroot', HOST_ROOT, ...host]);
       const run = (host: string[]) => execInPod(this.api, this.target, inPod(host), { ...options, maxOutputBytes: MAX_OUTPUT_BYTES });
       try {
-        let out = await run(hostCommand(script));
-        if (unpackFailed(out)) out = await run(hostCommand(script, false));
+        const out = await runPacked(script, run);
         const stderr = dials.length ? this.keepDials(out.stderr) : out.stderr;
         return { stdout: out.stdout, stderr, code: out.exitCode, timing: out.timing ?? { sentAt: 0, firstByteAt: 0, endedAt: 0 } };
       } catch (err: unknown) {

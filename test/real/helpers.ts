@@ -97,11 +97,11 @@ export async function deletePods(r: Real): Promise<void> {
   await r.api.send('DELETE', `/api/v1/namespaces/${TEST_NAMESPACE}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=kubecheck-tests')}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
 }
 
-/** Deletes the CoreDNS pods on these nodes (their Deployment makes new ones). */
+/** Deletes the CoreDNS pods on these nodes (their Deployment makes new ones): one deletecollection per node. */
 async function deleteCoreDnsOn(r: Real, nodes: string[]): Promise<void> {
-  const list = await r.api.getJson<{ items: { metadata: { name: string }; spec?: { nodeName?: string } }[] }>(`/api/v1/namespaces/kube-system/pods?labelSelector=${encodeURIComponent('k8s-app=kube-dns')}`);
-  for (const p of list.items.filter((x) => x.spec?.nodeName && nodes.includes(x.spec.nodeName))) {
-    await r.api.send('DELETE', `/api/v1/namespaces/kube-system/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
+  for (const node of new Set(nodes)) {
+    const q = new URLSearchParams({ labelSelector: 'k8s-app=kube-dns', fieldSelector: `spec.nodeName=${node}` });
+    await r.api.send('DELETE', `/api/v1/namespaces/kube-system/pods?${q}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
   }
 }
 

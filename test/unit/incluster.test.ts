@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectorDaemonSet, collectorImage, collectorNamespace } from '../../src/incluster/manifests.js';
 import { type RawCollectorPod, type RawNode, cannotRunPods, nodeTargetOf, podNode, podOutcome, rolesOf } from '../../src/incluster/pods.js';
-import { Semaphore, UNPACK_FAILED, hostCommand, unpackFailed } from '../../src/incluster/transport.js';
+import { Semaphore, UNPACK_FAILED, hostCommand, runPacked, unpackFailed } from '../../src/incluster/transport.js';
 import { nodeCollectorScript } from '../../src/collectors/node/index.js';
 import { factsFrom, fixture } from '../helpers.js';
 
@@ -157,10 +157,16 @@ describe('the host command a script travels in', () => {
     }
   });
 
-  it('a host without gzip says it cannot unpack, and the transport then sends the script as it is', () => {
+  /** A folder with base64 and wc but no gzip, for a PATH. */
+  const withoutGzip = () => {
     const bin = mkdtempSync(join(tmpdir(), 'kc-nogzip-'));
+    for (const tool of ['base64', 'wc']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    return bin;
+  };
+
+  it('a host without gzip says it cannot unpack (exit 97 and why)', () => {
+    const bin = withoutGzip();
     try {
-      for (const tool of ['base64', 'wc']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
       // Dash without gzip on its PATH (busybox's ash would find its own gzip applet).
       for (const shell of [['/bin/sh']]) {
         const out = run(shell, hostCommand(script), { PATH: bin });
@@ -169,6 +175,23 @@ describe('the host command a script travels in', () => {
         expect(out.stderr).toContain(UNPACK_FAILED);
         expect(unpackFailed({ exitCode: out.status ?? -1, stderr: out.stderr })).toBe(true);
       }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('a script the host cannot unpack is sent again as it is; its own output and exit code come back', async () => {
+    const bin = withoutGzip();
+    try {
+      const script = `echo "${'x'.repeat(3000)}" | while read -r l; do echo "\${#l}"; done\nexit 4\n`;
+      const sent: string[][] = [];
+      const out = await runPacked(script, async (host) => {
+        sent.push(host);
+        const r = spawnSync('/bin/sh', host.slice(1), { encoding: 'utf8', env: { PATH: bin } });
+        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? -1 };
+      });
+      expect(sent.map((h) => h[2] === script)).toEqual([false, true]);
+      expect(out).toEqual({ stdout: '3000\n', stderr: '', exitCode: 4 });
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }

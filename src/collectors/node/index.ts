@@ -26,6 +26,7 @@ import {
   parseSysctls,
 } from './system.js';
 
+let body: string | undefined;
 let script: string | undefined;
 let withLog: string | undefined;
 
@@ -62,10 +63,10 @@ export function profilePreamble(): string {
  * The phase comes first: what only matters before an install (KUBE-* chains) is read only then.
  */
 export function nodeCollectorScript(options: { kubeletLog?: boolean; phase?: 'pre' | 'post' } = {}): string {
-  const body = () => `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
+  body ??= `${profilePreamble()}${readFileSync(assetPath('src/collectors/node/collect-node.sh'), 'utf8')}`;
   const phase = `KC_PHASE=${options.phase ?? 'post'}\n`;
-  if (!options.kubeletLog) return phase + (script ??= gathered(body(), ''));
-  return phase + (withLog ??= gathered(body(), `${readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8')}\n`));
+  if (!options.kubeletLog) return phase + (script ??= gathered(body, ''));
+  return phase + (withLog ??= gathered(body, `${readFileSync(assetPath('src/collectors/node/kubelet-log.sh'), 'utf8')}\n`));
 }
 
 const CLOCK_SECTION = 'sec clock clock\n';
