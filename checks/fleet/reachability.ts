@@ -21,13 +21,15 @@ export const reachability: FleetCheck = {
     '(10250/tcp, 2379-2380/tcp, 8472/udp) && firewall-cmd --reload; or ufw allow …; or remove the iptables ' +
     'rule that drops it (iptables -S INPUT).',
   run(members, ctx) {
+    // A note about one host starts with its name ("h1: …", "h1 has …"): h1's are not h10's.
+    const about = (note: string, host: string) => note.startsWith(`${host}:`) || note.startsWith(`${host} `);
     const out = new Map<string, Finding>();
     const probe = ctx.probes?.reachability;
     for (const m of members) {
       if (!probe) { out.set(m.host, skip('the hosts were not made to talk to each other in this run')); continue; }
       if (probe.skipped) { out.set(m.host, skip(probe.skipped)); continue; }
       const mine = probe.paths.filter((p) => p.from === m.host);
-      const notes = probe.notes.filter((n) => n.startsWith(`${m.host}`) || !members.some((o) => n.startsWith(o.host)));
+      const notes = probe.notes.filter((n) => about(n, m.host) || !members.some((o) => about(n, o.host)));
       const evidence: Record<string, string> = {
         paths: mine.map((p) => `${p.to} ${p.address}:${p.port}/${p.proto} (${p.why}): ${p.ok ? 'ok' : 'BLOCKED'} — ${p.detail}`).join('\n') || 'none from this host',
         ...(notes.length ? { notes: notes.join('\n') } : {}),

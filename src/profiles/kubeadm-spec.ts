@@ -41,7 +41,7 @@ export function optionalBinaries(minor: number): string[] {
 }
 
 /** What the collector looks for in PATH: every version's list and the tools kubecheck itself relies on. */
-export const BINARIES = ['losetup', 'mount', 'cp', 'conntrack', 'crictl', 'ip', 'iptables', 'iptables-save', 'nsenter', 'ebtables', 'ethtool', 'socat', 'tc', 'touch', 'kubelet', 'kubeadm', 'kubectl', 'getent', 'gzip', 'python3', 'bash'];
+export const BINARIES = ['losetup', 'mount', 'cp', 'conntrack', 'crictl', 'ip', 'iptables', 'iptables-save', 'nsenter', 'ebtables', 'ethtool', 'socat', 'tc', 'touch', 'kubelet', 'kubeadm', 'kubectl', 'getent', 'gzip', 'perl', 'python3', 'bash'];
 
 /** kubeadm's MinimumKubeletVersion for its own minor: three minors back (v1.33 accepts kubelets from v1.30). */
 export const minimumKubeletMinor = (kubeadmMinor: number) => kubeadmMinor - 3;

@@ -1,7 +1,11 @@
 // The install guides' host prerequisites kubeadm does not check, on real test hosts laid out for kubeadm
 // (real kubelet, containerd, chronyd, settings files), one fault per host: a live-only setting, a stopped
 // time service, a nearly full kubelet filesystem, the VirtualBox NAT + host-only pair, an earlier
-// install's state, an unreachable mirror, a firewall between two hosts. And the probes leave nothing behind.
+// install's state, an unreachable mirror, a firewall between two hosts (TCP and UDP). The probe between
+// hosts runs as perl, as python3 where there is no perl, and from kubecheck's side where there is neither.
+// And the probes leave nothing behind.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, destroyFleet, onHost, setFile, sshdLog, writeInventory, type TestFleet, type TestHost } from '../../scripts/testhosts.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
@@ -20,7 +24,8 @@ const find = (check: string, host: TestHost): CheckResult => {
 
 // h1 control plane (healthy); h2 ip_forward set live only; h3 chronyd stopped; h4 64 MiB /var/lib/kubelet;
 // h5+h6 a NAT interface with the same 10.0.2.15 carrying the default route, names in /etc/hosts on 127.0.1.1;
-// h7 an earlier install's IPAM state and KUBE- chains, and a mirror that does not answer; h8 drops 10250 from h1.
+// h7 an earlier install's IPAM state and KUBE- chains, and a mirror that does not answer; h8 drops 10250 from h1
+// and flannel's UDP 8472 from h4. h2 has no perl (its probe is probe.py), h3 neither perl nor python3.
 beforeAll(async () => {
   fleet = await createFleet(8, { preinstalled: true });
   await onHost(H(2), 'rm -f /etc/sysctl.d/k8s.conf');
@@ -37,7 +42,12 @@ beforeAll(async () => {
   setFile(H(7), 'var-lib-cni/networks/cbr0/10.244.1.7', 'f00ba4\neth0\n');
   await onHost(H(7), 'iptables -N KUBE-SERVICES && iptables -N KUBE-NODEPORTS');
   setFile(H(7), 'etc-containerd/certs.d/docker.io/hosts.toml', `server = "https://registry-1.docker.io"\n\n[host."http://${fleet.deadAddress}:5000"]\n  capabilities = ["pull", "resolve"]\n`);
-  await onHost(H(8), `iptables -A INPUT -p tcp --dport 10250 -s ${H(1).ip} -j DROP`);
+  await onHost(H(8), `iptables -A INPUT -p tcp --dport 10250 -s ${H(1).ip} -j DROP && iptables -A INPUT -p udp --dport 8472 -s ${H(4).ip} -j DROP`);
+  // A program hidden in the host's own mount namespace: a plain file that is not executable bound over it.
+  const notAProgram = join(fleet.dir, 'not-a-program');
+  writeFileSync(notAProgram, '', { mode: 0o644 });
+  await onHost(H(2), `mount --bind ${notAProgram} /usr/bin/perl`);
+  await onHost(H(3), `mount --bind ${notAProgram} /usr/bin/perl && mount --bind ${notAProgram} "$(readlink -f /usr/bin/python3)"`);
   const inventory = writeInventory(fleet, 'preinstall.yaml');
   const logged = new Map(fleet.hosts.map((h) => [h.name, sshdLog(h).length]));
   const run = await kubecheckWith({ env: { SSH_AUTH_SOCK: '' }, timeoutMs: 180_000 }, 'preflight', '-i', inventory, '-o', 'json');
@@ -86,17 +96,41 @@ describe('pre-install host prerequisites on real test hosts', () => {
     expect(find('node.leftovers', H(1)).status).toBe('pass');
   });
 
+  const blocked = (h: TestHost) => find('fleet.reachability', h).message.split('; ');
+  const ipOf = (h: TestHost) => h.ip.replace(/\./g, '\\.');
+
   it('a firewall between two hosts: the control plane cannot reach one kubelet port', () => {
-    const blocked = (h: TestHost) => find('fleet.reachability', h).message.split('; ');
     expect(find('fleet.reachability', H(1))).toMatchObject({ status: 'fail', code: 'fleet.reachability/blocked' });
     expect(blocked(H(1))).toContainEqual(expect.stringMatching(new RegExp(`^h1 → h8 ${H(8).ip.replace(/\./g, '\\.')}:10250/tcp \\(the kubelet API.*\\): .*tim`)));
     // Every other path blocked from h1 goes to the NAT address of h5/h6 (what their nodes would use), none elsewhere.
     expect(blocked(H(1)).filter((m) => !m.startsWith('h1 → h8 ') && !/^h1 → h[56] 10\.0\.2\.15:/.test(m))).toEqual([]);
     for (const h of [H(2), H(3), H(4), H(7)]) {
       const r = find('fleet.reachability', h);
-      if (r.status !== 'pass') expect(blocked(h).filter((m) => !new RegExp(`^${h.name} → h[56] 10\\.0\\.2\\.15:`).test(m)), h.name).toEqual([]);
+      const elsewhere = (m: string) => !new RegExp(`^${h.name} → h[56] 10\\.0\\.2\\.15:`).test(m) && !(h === H(4) && m.startsWith(`h4 → h8 ${H(8).ip}:8472/udp`));
+      if (r.status !== 'pass') expect(blocked(h).filter(elsewhere), h.name).toEqual([]);
       expect(r.evidence?.paths, h.name).toMatch(new RegExp(`h1 ${H(1).ip.replace(/\./g, '\\.')}:6443/tcp \\(the API server\\): ok`));
     }
+  });
+
+  it('flannel\'s UDP 8472 dropped between two hosts is named, both ways; between the others it passes', () => {
+    // h8 drops h4's datagrams: h4's probe is never heard, so no ack comes back either.
+    expect(blocked(H(4))).toContainEqual(expect.stringMatching(new RegExp(`^h4 → h8 ${ipOf(H(8))}:8472/udp \\(flannel VXLAN\\): no datagram arrived`)));
+    expect(blocked(H(8))).toContainEqual(expect.stringMatching(new RegExp(`^h8 → h4 ${ipOf(H(4))}:8472/udp \\(flannel VXLAN\\): no datagram arrived`)));
+    expect(find('fleet.reachability', H(7)).evidence?.paths).toMatch(new RegExp(`^h8 ${ipOf(H(8))}:8472/udp \\(flannel VXLAN\\): ok — datagrams arrived$`, 'm'));
+    expect(find('fleet.reachability', H(8)).evidence?.paths).toMatch(new RegExp(`^h7 ${ipOf(H(7))}:8472/udp \\(flannel VXLAN\\): ok — datagrams arrived$`, 'm'));
+  });
+
+  it('a host without perl runs the probe in python3; one with neither is dialled from through its sshd, its UDP not judged', () => {
+    const h2 = find('fleet.reachability', H(2));
+    expect(h2.evidence?.paths).toMatch(new RegExp(`^h1 ${ipOf(H(1))}:6443/tcp \\(the API server\\): ok — connected \\(to the probe's listener\\)$`, 'm'));
+    expect(h2.evidence?.paths).toMatch(new RegExp(`^h7 ${ipOf(H(7))}:8472/udp \\(flannel VXLAN\\): ok — datagrams arrived$`, 'm'));
+    expect(find('fleet.reachability', H(1)).evidence?.paths).toMatch(new RegExp(`^h2 ${ipOf(H(2))}:8472/udp \\(flannel VXLAN\\): ok — datagrams arrived$`, 'm'));
+    expect(h2.evidence?.notes ?? '').not.toMatch(/h2 has neither/);
+    const h3 = find('fleet.reachability', H(3));
+    expect(h3.evidence?.notes).toContain('h3 has neither perl nor python3: flannel\'s UDP 8472 to and from it is not probed');
+    expect(h3.evidence?.paths).toMatch(new RegExp(`^h1 ${ipOf(H(1))}:6443/tcp \\(the API server\\): ok — connected \\(to the probe's listener\\)$`, 'm'));
+    expect(h3.evidence?.paths).not.toMatch(/udp/);
+    expect(find('fleet.reachability', H(1)).evidence?.paths).not.toMatch(/^h3 .*udp/m);
   });
 
   it('each host is reached over one connection and one exec session: the probe between hosts runs on the collector\'s channel', () => {

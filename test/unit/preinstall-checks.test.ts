@@ -256,4 +256,11 @@ describe('fleet.node-ip and fleet.reachability', () => {
     expect(out.get('w1')).toMatchObject({ status: 'error', message: 'the paths from this host were not tried: its probe did not run (python3: not found)' });
     expect(out.get('cp1')!.status).toBe('pass');
   });
+  it('a note about one host goes to that host (h1\'s are not h10\'s), a note about none to every host', () => {
+    const members = ['h1', 'h10'].map((h) => ({ host: h, roles: ['worker' as const], facts: bare }));
+    const notes = ['h10 has neither perl nor python3: flannel\'s UDP 8472 to and from it is not probed', 'h1: could not listen on 8472/udp for the probe (Address already in use)', 'UDP 8472 is held (flannel\'s VXLAN) on h1'];
+    const out = reachability.run(members, fleetCtx({ probes: { reachability: { paths: [], notes } } }));
+    expect(out.get('h1')!.evidence?.notes).toBe([notes[1], notes[2]].join('\n'));
+    expect(out.get('h10')!.evidence?.notes).toBe([notes[0], notes[2]].join('\n'));
+  });
 });
