@@ -259,10 +259,11 @@ export async function probeFleet(members: readonly FleetMember[], transports: Ma
   const lookUpWithGetent = async (p: HostPlan) => {
     if (!p.names.length) return;
     const t = transports.get(p.member.host)!;
-    // No probe: one getent per name, as getent ahosts answers.
-    const script = p.names.map((n) => `echo "== ${n}"; timeout 2 getent ahosts "${n}"; echo "rc=$?"`).join('\n');
+    // No probe: one getent per name, as getent ahosts answers; one line, so it runs on the collector's held channel.
+    const script = p.names.map((n) => `echo "== ${n}"; timeout 2 getent ahosts "${n}"; echo "rc=$?"`).join('; ');
     try {
-      const res = await t.exec(script, { timeoutMs: 5_000 + p.names.length * 2_100, signal });
+      const options = { timeoutMs: 5_000 + p.names.length * 2_100, signal };
+      const res = t.start ? await (await t.start(script, options)).result : await t.exec(script, options);
       const lookup: ProbeOutput['lookups'] = {};
       for (const block of res.stdout.split(/^== /m).slice(1)) {
         const name = block.split('\n')[0].trim();

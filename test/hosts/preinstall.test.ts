@@ -46,8 +46,9 @@ beforeAll(async () => {
   // A program hidden in the host's own mount namespace: a plain file that is not executable bound over it.
   const notAProgram = join(fleet.dir, 'not-a-program');
   writeFileSync(notAProgram, '', { mode: 0o644 });
-  await onHost(H(2), `mount --bind ${notAProgram} /usr/bin/perl`);
-  await onHost(H(3), `mount --bind ${notAProgram} /usr/bin/perl && mount --bind ${notAProgram} "$(readlink -f /usr/bin/python3)"`);
+  const hide = (program: string) => `for p in $(which -a ${program}); do mount --bind ${notAProgram} "$(readlink -f "$p")" || exit 1; done`;
+  await onHost(H(2), hide('perl'));
+  await onHost(H(3), `${hide('perl')} && ${hide('python3')}`);
   const inventory = writeInventory(fleet, 'preinstall.yaml');
   const logged = new Map(fleet.hosts.map((h) => [h.name, sshdLog(h).length]));
   const run = await kubecheckWith({ env: { SSH_AUTH_SOCK: '' }, timeoutMs: 180_000 }, 'preflight', '-i', inventory, '-o', 'json');
