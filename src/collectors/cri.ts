@@ -63,8 +63,14 @@ export function criVersion(stream: Duplex, timeoutMs: number): Promise<CriVersio
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      session.destroy();
-      stream.destroy();
+      if (err) {
+        session.destroy();
+        stream.destroy();
+      } else {
+        // Answered: a GOAWAY, then the stream ends as HTTP/2 lets it go. Destroying both at once made
+        // Node build an error object for each (ending a destroyed stream), ~1.5 ms of CPU per host.
+        session.close(() => stream.destroy());
+      }
       if (err) reject(err);
       else resolve(value!);
     };
