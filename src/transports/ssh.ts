@@ -11,6 +11,7 @@ import { KnownHostsFile, KnownHostsFiles, knownHostsName } from './known-hosts.j
 import { type ExecOptions, type ExecResult, type RunningCommand, type Transport, TransportError } from './types.js';
 
 type Ssh2 = typeof import('ssh2');
+type ParsedKey = import('ssh2').ParsedKey;
 let loaded: Ssh2 | undefined;
 /** ssh2, loaded by the first connection: runs that reach no host over SSH don't pay for it (~14 MB of RSS, its WebAssembly). */
 async function ssh2(): Promise<Ssh2> {
@@ -109,7 +110,8 @@ export class SshConnector {
   private readonly jumpClients = new Map<string, Promise<SshClient>>();
   private readonly open = new Set<SshClient>();
   /** Private keys read and checked once per run, not once per host. */
-  private readonly keys = new Map<string, Buffer>();
+  /** Each key file parsed once per run: ssh2 would parse a key given as bytes again for every connection. */
+  private readonly keys = new Map<string, ParsedKey>();
   /** How many TCP connections this run opened per endpoint (the benchmark reports it). */
   readonly connectionsOpened = new Map<string, number>();
 
@@ -125,10 +127,10 @@ export class SshConnector {
   }
 
   /** The keys to offer, read and checked once per run; missing files are passed over, as ssh does. */
-  private privateKeys(endpoint: SshEndpoint, utils: Ssh2['utils']): { keys: { path: string; key: Buffer }[]; missing: string[] } {
+  private privateKeys(endpoint: SshEndpoint, utils: Ssh2['utils']): { keys: { path: string; key: ParsedKey }[]; missing: string[] } {
     const explicit = endpoint.identityFiles?.length ? endpoint.identityFiles.map(expandHome) : undefined;
     const candidates = explicit ?? DEFAULT_KEYS.map((k) => join(userInfo().homedir, '.ssh', k));
-    const keys: { path: string; key: Buffer }[] = [];
+    const keys: { path: string; key: ParsedKey }[] = [];
     const missing: string[] = [];
     for (const path of candidates) {
       const cached = this.keys.get(path);
@@ -140,11 +142,11 @@ export class SshConnector {
         missing.push(path);
         continue;
       }
-      const key = readFileSync(path);
-      const parsed = utils.parseKey(key, this.settings.passphrase);
+      const parsed = utils.parseKey(readFileSync(path), this.settings.passphrase);
       if (parsed instanceof Error) {
         throw new TransportError('auth', `cannot use the private key ${path}: ${parsed.message}${/passphrase/i.test(parsed.message) ? ' (set KUBECHECK_SSH_PASSPHRASE)' : ''}`);
       }
+      const key = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
       this.keys.set(path, key);
       keys.push({ path, key });
     }
