@@ -2,6 +2,9 @@
 // its own (only its loopback: the ports and the UDP 8472 it binds are its own), through the same command
 // line and plan kubecheck sends: they must follow the same protocol and say the same things.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProbeOutput, probeCommand, probePlan } from '../../src/collectors/fleet-probes.js';
 
@@ -16,10 +19,13 @@ interface Run {
   code: number | null;
 }
 
-/** Runs the probe in a new network namespace: waits for "ready", says "go", and "stop" once it says "done" (when `stop`). */
-function runProbe(interpreter: Interpreter, plan: string, stop: boolean): Promise<Run> {
+/**
+ * Runs the probe in a new network namespace (and mount namespace, for `setup` to bind files over the
+ * host's): waits for "ready", says "go", and "stop" once it says "done" (when `stop`).
+ */
+function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup = 'true'): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec ${probeCommand(interpreter)} ${quote(plan)}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('unshare', ['-n', '-m', 'sh', '-c', `ip link set lo up && ${setup} && exec ${probeCommand(interpreter)} ${quote(plan)}`], { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
     let goAt = 0;
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -72,6 +78,24 @@ describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (in
     expect(out.tcp).toEqual({ closed: 'Connection refused', unroutable: 'Network is unreachable' });
     // The second listener on the same port could not be made.
     expect(run.lines).toContain('listen tcp/16443 Address already in use');
+  }, 30_000);
+
+  it('a name that hangs in DNS holds up its own lookup only: the others still answer', async () => {
+    // Names from /etc/hosts answer at once; slow.invalid goes to a DNS server that reads and never answers.
+    const dir = mkdtempSync(join(tmpdir(), 'kc-probe-'));
+    try {
+      writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n10.0.0.1 a\n10.0.0.2 b\n10.0.0.3 c\n10.0.0.4 d\n10.0.0.5 e\n10.0.0.6 f\n');
+      writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:1\n');
+      const setup = `mount --bind ${dir}/hosts /etc/hosts && mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 8 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & }`;
+      const names = ['slow.invalid', 'a', 'b', 'c', 'd', 'e', 'f'];
+      const run = await runProbe(interpreter, probePlan({ ...base, wait: 4, listen: { tcp: [], udp: [] }, accepts: {}, names, tcp: [] }), true, setup);
+      const out = parseProbeOutput(run.stdout, []);
+      expect(out.lookups).toEqual({ 'slow.invalid': 'timeout', a: ['10.0.0.1'], b: ['10.0.0.2'], c: ['10.0.0.3'], d: ['10.0.0.4'], e: ['10.0.0.5'], f: ['10.0.0.6'] });
+      // Done once the lookups' window (2 s) is over, not at the 4 s deadline.
+      expect(run.lines.slice(0, 2)).toEqual(['ready', 'done']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
 

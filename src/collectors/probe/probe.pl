@@ -36,30 +36,38 @@ sub err { my ($n) = @_; local $! = $n; return "$!" }
 $| = 1;
 my @out;
 my %looked;
-# Name lookups: up to 4 children, each taking every 4th name, answering on one pipe (each line one write).
+# Name lookups: up to 4 children taking the names one at a time from a queue (a pipe of fixed-size
+# records, each read whole), so a name that hangs in DNS holds up one child, not every 4th name; the
+# answers come back on one pipe (each line one write). At most 64 names come (kubecheck's cap): the
+# queue (16 KB) fits in the pipe before any child reads it.
 my ($lr, @kids);
 if (@names) {
-  my $lw;
+  my ($lw, $qr, $qw);
   pipe($lr, $lw) or die "pipe: $!";
+  pipe($qr, $qw) or die "pipe: $!";
+  syswrite $qw, pack('A256', $_) for @names;
+  close $qw;
   my $n = @names < 4 ? scalar @names : 4;
-  for my $i (0 .. $n - 1) {
+  for (1 .. $n) {
     my $pid = fork;
     next unless defined $pid;
     if ($pid == 0) {
       close $lr;
       open STDIN, '<', '/dev/null';
       open STDOUT, '>', '/dev/null';
-      for (my $j = $i; $j < @names; $j += $n) {
-        my ($e, @res) = getaddrinfo($names[$j], undef, { socktype => SOCK_STREAM });
+      while ((sysread($qr, my $rec, 256) // 0) == 256) {
+        (my $name = $rec) =~ s/ +$//;
+        my ($e, @res) = getaddrinfo($name, undef, { socktype => SOCK_STREAM });
         my (%seen, @a);
         if (!$e) { for my $r (@res) { my ($ne, $h) = getnameinfo($r->{addr}, NI_NUMERICHOST | NI_NUMERICSERV); push @a, $h if !$ne && !$seen{$h}++ } }
-        syswrite $lw, "lookup $names[$j]" . (@a ? join('', map { " $_" } @a) : ' -') . "\n";
+        syswrite $lw, "lookup $name" . (@a ? join('', map { " $_" } @a) : ' -') . "\n";
       }
       exit 0;
     }
     push @kids, $pid;
   }
   close $lw;
+  close $qr;
   nb($lr);
 }
 # Listeners on the ports nothing holds here yet (for the time of the probe only).
