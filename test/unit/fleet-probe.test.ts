@@ -36,7 +36,7 @@ function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup =
         goAt = Date.now();
         child.stdin.write('go\n');
       }
-      if (stop && lines.includes('done')) child.stdin.end('stop\n');
+      if (stop && !child.stdin.writableEnded && lines.includes('done')) child.stdin.end('stop\n');
     });
     child.on('error', reject);
     child.on('close', (code) => {
