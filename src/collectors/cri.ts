@@ -66,13 +66,13 @@ export function criVersion(stream: Duplex, timeoutMs: number): Promise<CriVersio
       if (err) {
         session.destroy();
         stream.destroy();
+        reject(err);
       } else {
         // Answered: a GOAWAY, then the stream ends as HTTP/2 lets it go. Destroying both at once made
         // Node build an error object for each (ending a destroyed stream), ~1.5 ms of CPU per host.
         session.close(() => stream.destroy());
+        resolve(value!);
       }
-      if (err) reject(err);
-      else resolve(value!);
     };
     const timer = setTimeout(() => finish(new Error(`no CRI answer within ${timeoutMs} ms`)), timeoutMs);
     session.on('error', (err: Error) => finish(new Error(`not a gRPC server (${err.message})`)));

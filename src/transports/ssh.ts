@@ -109,8 +109,7 @@ export class SshConnector {
   private readonly knownHosts = new Map<string, KnownHostsFile>();
   private readonly jumpClients = new Map<string, Promise<SshClient>>();
   private readonly open = new Set<SshClient>();
-  /** Private keys read and checked once per run, not once per host. */
-  /** Each key file parsed once per run: ssh2 would parse a key given as bytes again for every connection. */
+  /** Private keys read and parsed once per run, not once per host (ssh2 parses a key given as bytes at every connection). */
   private readonly keys = new Map<string, ParsedKey>();
   /** How many TCP connections this run opened per endpoint (the benchmark reports it). */
   readonly connectionsOpened = new Map<string, number>();
