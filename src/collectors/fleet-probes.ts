@@ -133,7 +133,7 @@ const probeCommands: Partial<Record<Interpreter, string>> = {};
  * into the line, as python3 -c runs it (-I -S: no site packages or user environment: the probe needs only
  * the standard library, and starts ~10 % sooner, ~100 ms on these hosts).
  */
-export function probeCommand(interpreter: Interpreter): string {
+function probeCommand(interpreter: Interpreter): string {
   const read = (name: string) => readFileSync(assetPath(`src/collectors/probe/${name}`), 'utf8');
   if (interpreter === 'perl') {
     probeCommands.perl ??= `perl -e ${quote(read('probe.pl').split('\n').filter((l) => !/^\s*(#|$)/.test(l)).map((l) => l.trim()).join(' '))}`;
@@ -142,6 +142,9 @@ export function probeCommand(interpreter: Interpreter): string {
   }
   return probeCommands[interpreter]!;
 }
+
+/** The probe and its plan as one command line. */
+export const probeCommandLine = (interpreter: Interpreter, plan: string) => `${probeCommand(interpreter)} ${quote(plan)}`;
 
 /** A probe's plan as its command line argument: `KEY VALUE…` records joined by `;` (names and addresses have neither). */
 export function probePlan(fields: { me: string; ready: number; seconds: number; wait: number; listen: HostPlan['listen']; accepts: Record<string, number>; names: string[]; tcp: [string, number][]; udp: [string, string][]; udpFrom: string[] }): string {
@@ -235,7 +238,7 @@ export async function probeFleet(members: readonly FleetMember[], transports: Ma
     });
     let running: RunningCommand | undefined;
     try {
-      running = await t.start!(`timeout ${READY_SECONDS + WAIT_SECONDS + 4} ${probeCommand(interpreters.get(p.member.host)!)} ${quote(plan)}`, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
+      running = await t.start!(`timeout ${READY_SECONDS + WAIT_SECONDS + 4} ${probeCommandLine(interpreters.get(p.member.host)!, plan)}`, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
       let timer: NodeJS.Timeout | undefined;
       const line = await Promise.race([running.line(0), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not listening within ${READY_SECONDS} s`)), READY_SECONDS * 1000)))]).finally(() => clearTimeout(timer));
       if (line.trim() !== 'ready') throw new Error(`it printed ${JSON.stringify(line.slice(0, 200))}`);
@@ -262,8 +265,7 @@ export async function probeFleet(members: readonly FleetMember[], transports: Ma
     // No probe: one getent per name, as getent ahosts answers; one line, so it runs on the collector's held channel.
     const script = p.names.map((n) => `echo "== ${n}"; timeout 2 getent ahosts "${n}"; echo "rc=$?"`).join('; ');
     try {
-      const options = { timeoutMs: 5_000 + p.names.length * 2_100, signal };
-      const res = t.start ? await (await t.start(script, options)).result : await t.exec(script, options);
+      const res = await t.exec(script, { timeoutMs: 5_000 + p.names.length * 2_100, signal });
       const lookup: ProbeOutput['lookups'] = {};
       for (const block of res.stdout.split(/^== /m).slice(1)) {
         const name = block.split('\n')[0].trim();

@@ -12,8 +12,9 @@ const HOLD_MS = 10 * 60_000;
 
 /**
  * A host's connection kept for the fleet probe, with its collector's channel still open: the first
- * one-line `start` runs on that channel (no new exec channel: sshd forks no second session), later ones
- * and everything else go to the connection as usual. Closing it ends the held channel and the connection.
+ * one-line `start` or `exec` runs on that channel (no new exec channel: sshd forks no second session),
+ * later ones and everything else go to the connection as usual. Closing it ends the held channel and the
+ * connection.
  */
 export class HeldTransport implements Transport {
   readonly host: string;
@@ -33,8 +34,11 @@ export class HeldTransport implements Transport {
     if (inner.connectUnix) this.connectUnix = (p, o) => inner.connectUnix!(p, o);
   }
 
-  exec(script: string, options: ExecOptions): Promise<ExecResult> {
-    return this.inner.exec(script, options);
+  async exec(script: string, options: ExecOptions): Promise<ExecResult> {
+    if (!this.held || script.includes('\n')) return this.inner.exec(script, options);
+    const running = await this.start(script, options);
+    running.end();
+    return running.result;
   }
 
   async start(command: string, options: ExecOptions): Promise<RunningCommand> {

@@ -145,9 +145,8 @@ export class SshConnector {
       if (parsed instanceof Error) {
         throw new TransportError('auth', `cannot use the private key ${path}: ${parsed.message}${/passphrase/i.test(parsed.message) ? ' (set KUBECHECK_SSH_PASSPHRASE)' : ''}`);
       }
-      const key = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
-      this.keys.set(path, key);
-      keys.push({ path, key });
+      this.keys.set(path, parsed);
+      keys.push({ path, key: parsed });
     }
     return { keys, missing: explicit ? missing : [] };
   }

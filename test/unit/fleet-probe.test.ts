@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProbeOutput, probeCommand, probePlan } from '../../src/collectors/fleet-probes.js';
+import { parseProbeOutput, probeCommandLine, probePlan } from '../../src/collectors/fleet-probes.js';
 
-type Interpreter = Parameters<typeof probeCommand>[0];
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+type Interpreter = Parameters<typeof probeCommandLine>[0];
 
 interface Run {
   lines: string[];
@@ -25,7 +24,7 @@ interface Run {
  */
 function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup = 'true'): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-n', '-m', 'sh', '-c', `ip link set lo up && ${setup} && exec ${probeCommand(interpreter)} ${quote(plan)}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('unshare', ['-n', '-m', 'sh', '-c', `ip link set lo up && ${setup} && exec ${probeCommandLine(interpreter, plan)}`], { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
     let goAt = 0;
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

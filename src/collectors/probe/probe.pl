@@ -25,7 +25,6 @@ my $me = $plan{me};
 # The clock: /proc/uptime, in 10 ms ticks (Time::HiRes is not in perl-base, and POSIX alone costs a third
 # of the start-up); whole seconds if it cannot be read. A deadline due within a tick counts as due (no
 # spinning on a rounding difference), and no wait is shorter than a tick.
-my $tck = 100;
 sub now {
   my $u;
   if (open my $f, '<', '/proc/uptime') { ($u) = split / /, scalar <$f>; close $f }
@@ -180,7 +179,7 @@ while ($told) {
   $wait = $end - $now if $end - $now < $wait;
   $wait = $next_send - $now if $udp && %unacked && $next_send - $now < $wait;
   for my $t (values %retry) { $wait = $t - $now if $t - $now < $wait }
-  $wait = 1 / $tck if $wait < 1 / $tck;
+  $wait = 0.01 if $wait < 0.01;
   my ($r, $w) = ('', '');
   vec($r, 0, 1) = 1;
   vec($r, fileno($_), 1) = 1 for values %tcpl;
