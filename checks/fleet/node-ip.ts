@@ -34,7 +34,10 @@ export const nodeIp: FleetCheck = {
     const byNode = new Map<string, FleetMember[]>();
     for (const m of members) {
       const a = nodeAddress(m);
-      if (a) byNode.set(a, [...(byNode.get(a) ?? []), m]);
+      if (!a) continue;
+      const same = byNode.get(a);
+      if (same) same.push(m);
+      else byNode.set(a, [m]);
     }
     const lookups = ctx.probes?.names;
     // Indexed once: a fleet of thousands must not scan every lookup for every pair of hosts.
@@ -42,7 +45,9 @@ export const nodeIp: FleetCheck = {
     const lookedFrom = new Map<string, NonNullable<typeof lookups>['lookups'][number][]>();
     for (const l of lookups?.lookups ?? []) {
       lookupOf.set(`${l.from}\u0000${l.name}`, l);
-      lookedFrom.set(l.from, [...(lookedFrom.get(l.from) ?? []), l]);
+      const from = lookedFrom.get(l.from);
+      if (from) from.push(l);
+      else lookedFrom.set(l.from, [l]);
     }
     const sharing = new Map<string, number>();
     for (const x of members) if (x.facts.hostname) sharing.set(x.facts.hostname, (sharing.get(x.facts.hostname) ?? 0) + 1);

@@ -15,21 +15,48 @@ export async function forEachLimited<T>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
+const subscribers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` when `signal` aborts (not if it already has, like an 'abort' listener); returns what stops
+ * that. One listener per signal for every subscriber: EventTarget finds a listener to remove by walking
+ * all of them, and thousands of hosts waiting on the run's one signal made each removal walk thousands.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) return () => undefined;
+  let set = subscribers.get(signal);
+  if (!set) {
+    const fns = new Set<() => void>();
+    subscribers.set(signal, fns);
+    signal.addEventListener('abort', () => {
+      subscribers.delete(signal);
+      for (const f of fns) f();
+      fns.clear();
+    }, { once: true });
+    set = fns;
+  }
+  const entry = () => fn();
+  set.add(entry);
+  const own = set;
+  return () => {
+    own.delete(entry);
+  };
+}
+
 /** Resolves with the promise, or rejects after `ms` or when `signal` aborts, whichever is first. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TimeoutError(`${what} did not finish within ${ms} ms`)), ms);
-    const onAbort = () => reject(new InterruptedError(`${what} was interrupted`));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => reject(new InterruptedError(`${what} was interrupted`)));
     promise.then(
       (v) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         resolve(v);
       },
       (e: unknown) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         reject(e);
       },
     );
@@ -44,19 +71,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSig
 export function deadline(parent: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
   const controller = new AbortController();
   let expired = false;
-  const onAbort = () => controller.abort(parent.reason);
+  const abort = () => controller.abort(parent.reason);
   const timer = setTimeout(() => {
     expired = true;
     controller.abort(new TimeoutError(`timed out after ${ms} ms`));
   }, Math.max(1, Math.ceil(ms)));
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
+  if (parent.aborted) abort();
+  const unsubscribe = onAbort(parent, abort);
   return {
     signal: controller.signal,
     timedOut: () => expired,
     clear: () => {
       clearTimeout(timer);
-      parent.removeEventListener('abort', onAbort);
+      unsubscribe();
     },
   };
 }

@@ -229,7 +229,9 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
         signal.addEventListener('abort', onStop, { once: true });
         g.promise.then(resolve, (err: unknown) => reject(new TransportError('unreachable', reason(err)))).finally(() => signal.removeEventListener('abort', onStop));
       });
-      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, ahead);
+      return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, ahead, () => {
+        marks.lastFactsGathered = Math.round(performance.now() - t0);
+      });
     },
   }));
 

@@ -145,6 +145,8 @@ export class PodTransport implements Transport {
     private readonly target: ExecTarget,
     private readonly limiter: Semaphore,
     private readonly ahead?: DialAhead,
+    /** Told when the runner is done with this node (its facts are in). */
+    private readonly onClose?: () => void,
   ) {}
 
   exec(script: string, options: ExecOptions): Promise<ExecResult> {
@@ -287,5 +289,6 @@ export class PodTransport implements Transport {
 
   async close(): Promise<void> {
     // The pod stays until the collection ends (the session deletes its namespace); nothing per node to close.
+    this.onClose?.();
   }
 }

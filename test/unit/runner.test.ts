@@ -191,6 +191,32 @@ describe('deadline', () => {
   });
 });
 
+describe('onAbort', () => {
+  it('holds one listener on the signal for any number of waits, calls those still waiting once, none after it aborted', async () => {
+    const { getEventListeners } = await import('node:events');
+    const { onAbort, withTimeout } = await import('../../src/core/pool.js');
+    const run = new AbortController();
+    const called: number[] = [];
+    const stops = Array.from({ length: 1000 }, (_, i) => onAbort(run.signal, () => called.push(i)));
+    // Thousands of hosts wait on the run's signal: one listener, so removing a wait does not walk the rest.
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    for (const stop of stops.slice(0, 998)) stop();
+    const settled = await withTimeout(Promise.resolve('done'), 1000, run.signal, 'a wait');
+    expect(settled).toBe('done');
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    run.abort();
+    expect(called).toEqual([998, 999]);
+    onAbort(run.signal, () => called.push(-1));
+    expect(called).toEqual([998, 999]);
+    const interrupted = withTimeout(new Promise(() => undefined), 10_000, (() => {
+      const c = new AbortController();
+      setTimeout(() => c.abort(), 10);
+      return c.signal;
+    })(), 'a wait');
+    await expect(interrupted).rejects.toThrow('a wait was interrupted');
+  });
+});
+
 describe('probeHost', () => {
   it('dials the runtime\'s registries only when asked (node.registry is in the run): none without endpoints, the configured one with', async () => {
     const facts = parseNodeFacts(fixture('collector/real-w1-incluster.txt'));
