@@ -251,11 +251,12 @@ const curl = $({ quiet: true, nothrow: true, timeout: '5s' });
 export const KWOK_STAGES = ['node-fast', 'pod-ready', 'pod-complete', 'pod-delete', 'node-heartbeat-with-lease'];
 
 /**
- * One controller-manager and one scheduler, each holding its lease: with the default 10 s to renew, a
- * 2-core machine deleting thousands of pods answered the renewal too late and the scheduler exited
- * ("Leaderelection lost"); there is no other instance to take over, so they get longer.
+ * Leader election for the benchmarks at scale: one controller-manager and one scheduler, each holding its
+ * lease; with the default 10 s to renew, a 2-core machine deleting 5,000 pods answered a renewal too late
+ * and the scheduler exited ("Leaderelection lost"), with no other instance to take over. Tests keep the
+ * defaults (15 s leases: a stopped scheduler's lease goes stale, and a restarted one leads, in seconds).
  */
-const LEADER_ELECTION = ['--leader-elect-lease-duration=60s', '--leader-elect-renew-deadline=45s', '--leader-elect-retry-period=5s'];
+const STEADY_LEADERS = ['--leader-elect-lease-duration=60s', '--leader-elect-renew-deadline=45s', '--leader-elect-retry-period=5s'];
 
 /** Starts etcd, the apiserver, controller-manager, scheduler and kwok on 127.0.0.1. */
 export async function startCluster(options: {
@@ -275,7 +276,10 @@ export async function startCluster(options: {
    * measures kubecheck and not heartbeats, gives its nodes a longer lease (and the grace period with it).
    */
   nodeLeaseDurationSeconds?: number;
+  /** Longer leader leases for the controller-manager and the scheduler (STEADY_LEADERS). */
+  steadyLeaders?: boolean;
 } = {}): Promise<Cluster> {
+  const leaders = options.steadyLeaders ? STEADY_LEADERS : [];
   const bin = options.binDir ?? BIN_DIR;
   for (const b of BINARIES) if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: run \`node dist/scripts/controlplane.js build\``);
   if (!existsSync(STAGES_FILE)) await collectKwokStages();
@@ -315,13 +319,13 @@ export async function startCluster(options: {
     '--node-cidr-mask-size=24', '--service-cluster-ip-range=10.96.0.0/12', `--root-ca-file=${p('ca.crt')}`,
     `--service-account-private-key-file=${p('sa.key')}`, `--cluster-signing-cert-file=${p('ca.crt')}`, `--cluster-signing-key-file=${p('ca.key')}`,
     '--use-service-account-credentials=true', '--kube-api-qps=200', '--kube-api-burst=400',
-    ...LEADER_ELECTION,
+    ...leaders,
     // Nodes whose heartbeats stop turn NotReady after 20 s instead of 40 s, so tests wait less.
     `--node-monitor-grace-period=${options.nodeMonitorGracePeriod ?? '20s'}`, '--node-monitor-period=2s',
   ]);
   start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), [
     `--kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, `--authentication-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`,
-    `--authorization-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--leader-elect=true', ...LEADER_ELECTION,
+    `--authorization-kubeconfig=${join(dir, 'scheduler.kubeconfig')}`, '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--leader-elect=true', ...leaders,
     '--kube-api-qps=200', '--kube-api-burst=400',
   ]);
   await installExecCrd(join(dir, 'admin.kubeconfig'));
