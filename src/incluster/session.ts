@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { ConnectableHost } from '../collectors/host.js';
 import { InputError } from '../core/errors.js';
+import { heapBound } from '../core/heap.js';
 import { deadline } from '../core/pool.js';
 import type { Role } from '../core/types.js';
 import { ApiError, type KubeApi } from '../k8s/api.js';
@@ -15,6 +16,10 @@ import { TransportError } from '../transports/types.js';
 import { COLLECTOR_CONTAINER, collectorDaemonSet, collectorNamespace } from './manifests.js';
 import { type NodeTarget, type RawCollectorPod, type RawNode, cannotRunPods, nodeState, nodeTargetOf, podNode, podOutcome } from './pods.js';
 import { DialAhead, PodTransport, Semaphore } from './transport.js';
+
+/** From how many nodes a collection bounds its garbage, and where (the design's bar is 500 MB of RSS). */
+const HEAP_BOUND_FROM = 500;
+const HEAP_SOFT_LIMIT = 256 << 20;
 
 /** Where the permissions an in-cluster collection needs are written down. */
 export const IN_CLUSTER_RBAC = 'deploy/rbac/kubecheck-in-cluster.yaml';
@@ -129,6 +134,8 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
   const limiter = new Semaphore(options.concurrency);
+  // Thousands of nodes: the garbage of their execs is collected as it builds up (see heapBound).
+  const keepHeap = targets.length >= HEAP_BOUND_FROM ? heapBound(HEAP_SOFT_LIMIT) : () => undefined;
   const ahead = new DialAhead();
   let created = false;
   let setupProblem: string | undefined;
@@ -231,6 +238,7 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
       });
       return new PodTransport(t.name, api, { namespace, pod, container: COLLECTOR_CONTAINER }, limiter, ahead, () => {
         marks.lastFactsGathered = Math.round(performance.now() - t0);
+        keepHeap();
       });
     },
   }));

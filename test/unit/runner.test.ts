@@ -193,7 +193,7 @@ describe('deadline', () => {
 
 describe('onAbort', () => {
   it('holds one listener on the signal for any number of waits, calls those still waiting once, none after it aborted', async () => {
-    const { getEventListeners } = await import('node:events');
+    const { getEventListeners } = (await import('node:events')).EventEmitter;
     const { onAbort, withTimeout } = await import('../../src/core/pool.js');
     const run = new AbortController();
     const called: number[] = [];
@@ -214,6 +214,51 @@ describe('onAbort', () => {
       return c.signal;
     })(), 'a wait');
     await expect(interrupted).rejects.toThrow('a wait was interrupted');
+  });
+});
+
+describe('heapBound', () => {
+  it('asks for a full collection once the used heap is past the soft limit and has grown by half of it since the last', async () => {
+    const { heapBound } = await import('../../src/core/heap.js');
+    const MiB = 1 << 20;
+    let heap = 100 * MiB;
+    let collections = 0;
+    const check = heapBound(256 * MiB, () => heap, () => {
+      collections++;
+      heap = 140 * MiB;
+      return true;
+    });
+    check();
+    expect(collections).toBe(0);
+    heap = 300 * MiB;
+    check();
+    expect([collections, heap]).toEqual([1, 140 * MiB]);
+    // Past the limit again, but only 126 MiB above what the last collection left: not yet.
+    heap = 266 * MiB;
+    check();
+    expect(collections).toBe(1);
+    heap = 269 * MiB;
+    check();
+    expect(collections).toBe(2);
+  });
+
+  it('a full collection is really had at run time (V8 reports a major GC during the call)', async () => {
+    const { PerformanceObserver, constants, performance } = await import('node:perf_hooks');
+    const { fullCollection } = await import('../../src/core/heap.js');
+    const majors: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e.startTime);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      const from = performance.now();
+      expect(fullCollection()).toBe(true);
+      const to = performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(majors.filter((t) => t >= from && t <= to).length).toBeGreaterThan(0);
+    } finally {
+      observer.disconnect();
+    }
   });
 });
 
