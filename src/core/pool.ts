@@ -30,7 +30,16 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
     subscribers.set(signal, fns);
     signal.addEventListener('abort', () => {
       subscribers.delete(signal);
-      for (const f of fns) f();
+      for (const f of fns) {
+        try {
+          f();
+        } catch (err: unknown) {
+          // As EventTarget does with a listener that throws: the others still run, the error is not lost.
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
       fns.clear();
     }, { once: true });
     set = fns;
