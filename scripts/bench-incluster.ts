@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { packageRoot } from '../src/core/assets.js';
 import type { RunResult } from '../src/core/types.js';
 import { KubeApi } from '../src/k8s/api.js';
-import { writeBenchSection } from './bench-report.js';
+import { procStat, writeBenchSection } from './bench-report.js';
 import { createNodes } from './cluster-fixtures.js';
 import { buildControlPlane, startCluster, stopCluster } from './controlplane.js';
 import { REGISTRY, downRealCluster, upRealCluster } from './realcluster.js';
@@ -71,9 +71,8 @@ function componentCpu(pids: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of COMPONENTS) {
     try {
-      const fields = readFileSync(`/proc/${pids[name]}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      // After "(comm) ": state is field 3, so utime/stime/cutime/cstime (14-17) are at 11-14 here.
-      out[name] = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) / 100;
+      const { ownTicks, childTicks } = procStat(pids[name]);
+      out[name] = (ownTicks + childTicks) / 100;
     } catch {
       out[name] = NaN;
     }

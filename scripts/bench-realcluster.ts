@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { $ } from 'zx';
 import { REGISTRY_STORAGE } from './cluster-images.js';
-import { writeBenchSection } from './bench-report.js';
+import { procStat, writeBenchSection } from './bench-report.js';
 import { REAL_NETWORK, buildRealCluster, downRealCluster, upRealCluster } from './realcluster.js';
 
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -32,10 +32,7 @@ async function clusterProcesses(): Promise<Proc[]> {
   {
     for (const pid of pids) {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const cpuTicks = Number(fields[11]) + Number(fields[12]);
+        const { comm, ownTicks: cpuTicks } = procStat(pid);
         const rss = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
         out.push({ pid, comm, cpuTicks, rssKiB: rss ? Number(rss[1]) : 0 });
       } catch {

@@ -17,6 +17,27 @@ export async function forEachLimited<T>(
 
 const subscribers = new WeakMap<AbortSignal, Set<() => void>>();
 
+/** The one 'abort' listener of `signal`: calls every subscriber (see onAbort). */
+function listen(signal: AbortSignal): Set<() => void> {
+  const fns = new Set<() => void>();
+  subscribers.set(signal, fns);
+  signal.addEventListener('abort', () => {
+    subscribers.delete(signal);
+    for (const f of fns) {
+      try {
+        f();
+      } catch (err: unknown) {
+        // As EventTarget does with a listener that throws: the others still run, the error is not lost.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    fns.clear();
+  }, { once: true });
+  return fns;
+}
+
 /**
  * Calls `fn` when `signal` aborts (not if it already has, like an 'abort' listener); returns what stops
  * that. One listener per signal for every subscriber: EventTarget finds a listener to remove by walking
@@ -24,31 +45,12 @@ const subscribers = new WeakMap<AbortSignal, Set<() => void>>();
  */
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   if (signal.aborted) return () => undefined;
-  let set = subscribers.get(signal);
-  if (!set) {
-    const fns = new Set<() => void>();
-    subscribers.set(signal, fns);
-    signal.addEventListener('abort', () => {
-      subscribers.delete(signal);
-      for (const f of fns) {
-        try {
-          f();
-        } catch (err: unknown) {
-          // As EventTarget does with a listener that throws: the others still run, the error is not lost.
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      }
-      fns.clear();
-    }, { once: true });
-    set = fns;
-  }
+  const fns = subscribers.get(signal) ?? listen(signal);
+  // Its own entry: the same function subscribed twice is two subscriptions, each stopped on its own.
   const entry = () => fn();
-  set.add(entry);
-  const own = set;
+  fns.add(entry);
   return () => {
-    own.delete(entry);
+    fns.delete(entry);
   };
 }
 
