@@ -1,10 +1,11 @@
 // Regression gates: compare a run with a saved JSON report, by check id + target, whatever the order and
 // whichever hosts came or went. Only what got worse fails the gate; known failures are reported.
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { assetPath } from './assets.js';
 import { InputError } from './errors.js';
 import { natural } from './order.js';
+import { compileSchema } from './schema.js';
 import type { CheckResult, RunResult, Status } from './types.js';
 
 export type ChangeKind = 'new' | 'worse' | 'fixed' | 'improved' | 'known' | 'unchanged' | 'added' | 'removed';
@@ -97,7 +98,7 @@ export function loadReport(file: string, flag: string): RunResult {
   } catch (err: unknown) {
     throw new InputError([{ file, message: `${flag}: not JSON: ${(err as Error).message}` }]);
   }
-  validateReport ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(assetPath('reporters/report.schema.json'), 'utf8')));
+  validateReport ??= compileSchema(JSON.parse(readFileSync(assetPath('reporters/report.schema.json'), 'utf8')));
   if (!validateReport(value)) {
     throw new InputError((validateReport.errors ?? []).slice(0, 10).map((e) => ({ file, path: e.instancePath || '/', message: `${flag}: not a kubecheck JSON report: ${e.message ?? 'invalid'}` })));
   }

@@ -2,8 +2,8 @@
 // group_vars/host_vars, ansible.cfg and Vault) and --hosts. Each host's connection is resolved as ssh
 // resolves it (resolve.ts), every value with where it came from. Validated once, at the edge: every
 // problem with file and line; unknown keys are warnings.
-import { userInfo } from 'node:os';
-import { Ajv } from 'ajv';
+import { localUser } from '../core/local-user.js';
+import { compileSchema } from '../core/schema.js';
 import picomatch from 'picomatch';
 import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
 import type { Role } from '../core/types.js';
@@ -108,7 +108,7 @@ const HOST_FIELDS = {
   become: { type: 'boolean' },
 };
 
-const NATIVE_SCHEMA = {
+export const NATIVE_SCHEMA = {
   type: 'object',
   required: ['nodes'],
   additionalProperties: false,
@@ -122,8 +122,7 @@ const NATIVE_SCHEMA = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateNative = ajv.compile(JSON.parse(JSON.stringify(NATIVE_SCHEMA)) as object);
+const validateNative = compileSchema(JSON.parse(JSON.stringify(NATIVE_SCHEMA)) as object);
 
 const POLICY_OPTION = { strict: 'yes', 'accept-new': 'accept-new', off: 'no' } as const;
 
@@ -338,7 +337,7 @@ function ansibleHost(h: AnsibleHost, cfg: AnsibleConfig, options: LoadOptions, c
     }
   }
   const roleGroups = h.groups.filter((g) => GROUP_ROLES[g]);
-  const c = resolveConnection(request, configs, { value: userInfo().username, from: 'default (local user, as ssh)' });
+  const c = resolveConnection(request, configs, { value: localUser().username, from: 'default (local user, as ssh)' });
   return hostOf(h.name, c, {
     roles: { value: [...new Set(roleGroups.map((g) => GROUP_ROLES[g]))], from: roleGroups.length ? `groups ${roleGroups.join(', ')}` : 'no kubespray group' },
     ...(become ? { become: { value: ansibleBoolean(become.value), from: become.from } } : {}),

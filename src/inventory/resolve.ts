@@ -2,7 +2,7 @@
 // options given on the command line (by the inventory, Ansible's ssh arguments or kubecheck's own
 // flags) first, first value winning (IdentityFile accumulating); what they leave unset from ssh_config
 // for the destination; then ssh's defaults. Jump hosts are resolved the same way, each for its own name.
-import { userInfo } from 'node:os';
+import { localUser as passwdUser } from '../core/local-user.js';
 import { InputError } from '../core/errors.js';
 import type { HostKeyPolicy } from '../transports/ssh.js';
 import { expandTokens, hostKeyPolicyOf, loadSshConfig, resolveSsh, SSH_KEYS, type LoadedSshConfig, type SshKey } from './ssh-config.js';
@@ -115,7 +115,7 @@ function parseHop(spec: string): { user?: string; host: string; port?: number } 
   return { ...(m[1] ? { user: m[1] } : {}), host: m[2].replace(/^\[|\]$/g, ''), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-const localUser = (): Sourced<string> => ({ value: userInfo().username, from: 'default (local user)' });
+const localUser = (): Sourced<string> => ({ value: passwdUser().username, from: 'default (local user)' });
 
 /** Resolves one destination as ssh would. `fallbackUser` is who to be when nothing names a user. */
 export function resolveConnection(req: SshRequest, configs: SshConfigs, fallbackUser: Sourced<string> = localUser(), via: string[] = []): Connection {

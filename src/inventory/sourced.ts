@@ -1,5 +1,6 @@
 // A resolved value and where it came from, and the small text helpers the inventory sources share.
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
+import { localUser } from '../core/local-user.js';
 import { relative } from 'node:path';
 
 /** A value and where it came from (`hosts.yaml:4`, `~/.ssh/config:12`, `--user`, `default`). */
@@ -17,7 +18,7 @@ export function displayPath(path: string): string {
 }
 
 /** The home directory OpenSSH uses for ~ (the passwd entry's, not $HOME). */
-export const sshHome = () => userInfo().homedir;
+export const sshHome = () => localUser().homedir;
 
 /** A leading ~ expanded as ssh expands it (the passwd home). */
 export const expandSshTilde = (path: string) => (path === '~' ? sshHome() : path.startsWith('~/') ? `${sshHome()}${path.slice(1)}` : path);

@@ -4,7 +4,8 @@
 // expands Include, records where each value came from (file and line), and reports Match blocks it
 // does not evaluate (`Match exec` runs commands: never here).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { localUser } from '../core/local-user.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import picomatch from 'picomatch';
 import SSHConfig from 'ssh-config';
@@ -166,7 +167,7 @@ type Computed = Record<string, string | string[] | undefined>;
 
 /** ssh's %-tokens and ~ in a path: %d home, %u local user, %h host name, %n the name given, %r remote user, %p port, %l/%L local host name, %i uid, %%. */
 export function expandTokens(path: string, ctx: { host: string; user: string; port: number; original?: string }): string {
-  const me = userInfo();
+  const me = localUser();
   const local = hostname();
   const tokens: Record<string, string> = { '%': '%', d: home(), h: ctx.host, n: ctx.original ?? ctx.host, u: me.username, p: String(ctx.port), r: ctx.user, l: local, L: local.split('.')[0], i: String(me.uid) };
   return tilde(path.replace(/%([%dhnuprlLi])/g, (_, t: string) => tokens[t] ?? ''));

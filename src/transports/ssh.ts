@@ -2,7 +2,7 @@
 // `sudo -n` for non-root users). Host keys are checked against known_hosts; jump hosts are shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { userInfo } from 'node:os';
+import { localUser } from '../core/local-user.js';
 import { join } from 'node:path';
 import type { AnyAuthMethod, Client as SshClient, ConnectConfig, ClientChannel } from 'ssh2';
 
@@ -56,7 +56,7 @@ export interface SshSettings {
 const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
 
 /** ~ as ssh expands it: the passwd entry's home, not $HOME. */
-export const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? join(userInfo().homedir, path.slice(1)) : path);
+export const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? join(localUser().homedir, path.slice(1)) : path);
 
 /** `user@host:port` (user and port optional) as used by --hosts and proxyJump. */
 export function parseEndpoint(text: string, defaults: { user: string; port: number }): { user: string; host: string; port: number } {
@@ -101,6 +101,34 @@ function coalescingSocket(host: string, port: number): Socket {
   return sock;
 }
 
+/** The part of ssh2's client below its API that ignoreHostKeyAnnouncements reaches into (ssh2 1.x). */
+interface Ssh2Internals {
+  _protocol?: {
+    _handlers?: { GLOBAL_REQUEST?: (p: unknown, name: string, wantReply: boolean, data: unknown) => void };
+    requestSuccess?: () => void;
+  };
+}
+
+/**
+ * After authentication OpenSSH's sshd announces all its host keys (`hostkeys-00@openssh.com`, no reply
+ * wanted), and ssh2 answers by asking the server to prove each one and verifying the proofs — a round
+ * trip, a signature per key on the host and a verification each here — whether or not anyone uses them.
+ * kubecheck does not (it checks the key of the key exchange against known_hosts), and OpenSSH's own
+ * client asks only with UpdateHostKeys; so the announcement is acknowledged and nothing more. Other
+ * global requests still go to ssh2. Called right after connect(), before any packet is read.
+ */
+export function ignoreHostKeyAnnouncements(client: SshClient): boolean {
+  const proto = (client as unknown as Ssh2Internals)._protocol;
+  const handlers = proto?._handlers;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (!handlers || !original || !proto.requestSuccess) return false;
+  handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
+    if (name !== 'hostkeys-00@openssh.com') return original(p, name, wantReply, data);
+    if (wantReply) proto.requestSuccess!();
+  };
+  return true;
+}
+
 /**
  * Opens SSH connections for one run: reads known_hosts once, shares jump-host connections, and closes
  * everything it opened on close().
@@ -128,7 +156,7 @@ export class SshConnector {
   /** The keys to offer, read and checked once per run; missing files are passed over, as ssh does. */
   private privateKeys(endpoint: SshEndpoint, utils: Ssh2['utils']): { keys: { path: string; key: ParsedKey }[]; missing: string[] } {
     const explicit = endpoint.identityFiles?.length ? endpoint.identityFiles.map(expandHome) : undefined;
-    const candidates = explicit ?? DEFAULT_KEYS.map((k) => join(userInfo().homedir, '.ssh', k));
+    const candidates = explicit ?? DEFAULT_KEYS.map((k) => join(localUser().homedir, '.ssh', k));
     const keys: { path: string; key: ParsedKey }[] = [];
     const missing: string[] = [];
     for (const path of candidates) {
@@ -228,6 +256,7 @@ export class SshConnector {
         })
         .on('close', () => this.open.delete(client));
       client.connect(config);
+      ignoreHostKeyAnnouncements(client);
     });
   }
 

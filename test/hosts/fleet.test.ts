@@ -211,6 +211,42 @@ describe('SSH edge cases on real test hosts', () => {
     expect(again.code).toBe(0);
   }, 60_000);
 
+  it("acknowledges sshd's host-key announcement without asking it to prove every key (a plain ssh2 client asks)", async () => {
+    // The baseline: a plain ssh2 client on the same host gets the announcement and has the keys proved.
+    const { default: ssh2 } = await import('ssh2');
+    const plain = new ssh2.Client();
+    const proved = await new Promise<number>((resolve, reject) => {
+      plain.on('hostkeys', (keys: unknown[]) => resolve(keys.length)).on('error', reject);
+      plain.connect({ host: H(2).ip, username: 'root', privateKey: readFileSync(fleet.key), hostVerifier: () => true, readyTimeout: 10_000 });
+      setTimeout(() => resolve(-1), 10_000);
+    });
+    plain.end();
+    expect(proved).toBe(1);
+
+    const { SshConnector } = await import('../../src/transports/ssh.js');
+    const connector = new SshConnector({ connectTimeoutMs: 10_000 });
+    const signal = new AbortController().signal;
+    try {
+      const transport = await connector.openTransport({ name: 'h2', host: H(2).ip, port: 22, user: 'root', identityFiles: [fleet.key], knownHostsFiles: [fleet.knownHosts], hostKeyPolicy: 'strict' }, signal);
+      const client = (transport as unknown as { client: import('ssh2').Client }).client;
+      const proto = (client as unknown as { _protocol: { openssh_hostKeysProve: (...a: unknown[]) => void } })._protocol;
+      let asked = 0;
+      const prove = proto.openssh_hostKeysProve.bind(proto);
+      proto.openssh_hostKeysProve = (...a: unknown[]) => {
+        asked++;
+        prove(...a);
+      };
+      let announced = 0;
+      client.on('hostkeys', () => announced++);
+      // Several round trips: the announcement (sent right after authentication) has been read by now.
+      for (let i = 0; i < 3; i++) expect((await transport.exec('echo ok', { timeoutMs: 10_000, signal })).stdout).toBe('ok\n');
+      expect({ asked, announced }).toEqual({ asked: 0, announced: 0 });
+      await transport.close();
+    } finally {
+      await connector.close();
+    }
+  });
+
   it('reaches a host through a jump host (proxyJump), like ssh -J', async () => {
     const inv = join(fleet.dir, 'jump.yaml');
     writeFileSync(inv, `defaults: {identityFile: ${fleet.key}, knownHostsFile: ${fleet.knownHosts}}\nnodes:\n  - {name: behind, host: ${H(14).ip}, proxyJump: root@${H(2).ip}}\n`);
