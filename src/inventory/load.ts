@@ -2,10 +2,10 @@
 // group_vars/host_vars, ansible.cfg and Vault) and --hosts. Each host's connection is resolved as ssh
 // resolves it (resolve.ts), every value with where it came from. Validated once, at the edge: every
 // problem with file and line; unknown keys are warnings.
-import { localUser } from '../core/local-user.js';
-import { compileSchema } from '../core/schema.js';
 import picomatch from 'picomatch';
 import { InputError, readInputFile, type InputProblem } from '../core/errors.js';
+import { localUser } from '../core/local-user.js';
+import { compileSchema } from '../core/schema.js';
 import type { Role } from '../core/types.js';
 import { loadYaml, positionOf, schemaProblems, type LoadedYaml } from '../core/yaml-doc.js';
 import { type HostKeyPolicy, parseEndpoint } from '../transports/ssh.js';

@@ -2,8 +2,8 @@
 // options given on the command line (by the inventory, Ansible's ssh arguments or kubecheck's own
 // flags) first, first value winning (IdentityFile accumulating); what they leave unset from ssh_config
 // for the destination; then ssh's defaults. Jump hosts are resolved the same way, each for its own name.
-import { localUser as passwdUser } from '../core/local-user.js';
 import { InputError } from '../core/errors.js';
+import { localUser as passwdUser } from '../core/local-user.js';
 import type { HostKeyPolicy } from '../transports/ssh.js';
 import { expandTokens, hostKeyPolicyOf, loadSshConfig, resolveSsh, SSH_KEYS, type LoadedSshConfig, type SshKey } from './ssh-config.js';
 import { expandSshTilde, shellSplit, type Sourced } from './sourced.js';

@@ -1,7 +1,7 @@
 // A resolved value and where it came from, and the small text helpers the inventory sources share.
 import { homedir } from 'node:os';
-import { localUser } from '../core/local-user.js';
 import { relative } from 'node:path';
+import { localUser } from '../core/local-user.js';
 
 /** A value and where it came from (`hosts.yaml:4`, `~/.ssh/config:12`, `--user`, `default`). */
 export interface Sourced<T> {

@@ -5,11 +5,11 @@
 // does not evaluate (`Match exec` runs commands: never here).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { localUser } from '../core/local-user.js';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import picomatch from 'picomatch';
 import SSHConfig from 'ssh-config';
 import { InputError } from '../core/errors.js';
+import { localUser } from '../core/local-user.js';
 import { sshHome, type Sourced } from './sourced.js';
 
 /** The directives kubecheck follows (lower-case, as ssh -G prints them); the rest it does not need. */

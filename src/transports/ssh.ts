@@ -2,9 +2,9 @@
 // `sudo -n` for non-root users). Host keys are checked against known_hosts; jump hosts are shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { localUser } from '../core/local-user.js';
 import { join } from 'node:path';
 import type { AnyAuthMethod, Client as SshClient, ConnectConfig, ClientChannel } from 'ssh2';
+import { localUser } from '../core/local-user.js';
 
 type AuthMethod = AnyAuthMethod;
 import { KnownHostsFile, KnownHostsFiles, knownHostsName } from './known-hosts.js';
