@@ -202,6 +202,21 @@ const BASE_MOUNTS: Record<string, string> = {
   'var-lib-cni': '/var/lib/cni',
 };
 
+/**
+ * What root's ~/.bashrc and ~/.profile hold on a freshly installed Debian host (base-files' dot.bashrc,
+ * dot.profile). bash reads ~/.bashrc for every command sshd runs, and the test hosts share this machine's
+ * /root, whose .bashrc starts pyenv (~100 ms of forks per SSH session here): every tool's every exec on
+ * every host paid for it, and it made most of a bare 50-host round's time. Each host gets its own.
+ */
+const ROOT_DOTFILES: Record<'bashrc' | 'profile', string> = {
+  bashrc: readIfThere('/usr/share/base-files/dot.bashrc') ?? '# ~/.bashrc: executed by bash(1) for non-login shells.\n',
+  profile: readIfThere('/usr/share/base-files/dot.profile') ?? '# ~/.profile: executed by Bourne-compatible login shells.\nif [ "$BASH" ]; then\n  if [ -f ~/.bashrc ]; then\n    . ~/.bashrc\n  fi\nfi\n',
+};
+
+function readIfThere(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
 function initScript(h: TestHost, network: HostNetwork, setup: HostSetup): string {
   const d = h.dir;
   const mounts = { ...BASE_MOUNTS, ...(setup.mounts ?? {}) };
@@ -222,6 +237,8 @@ mount --bind ${d}/product_uuid /sys/class/dmi/id/product_uuid
 mount --bind ${d}/swaps /proc/swaps
 ${cgroupMounts(setup)}
 for f in fstab hosts hostname${setup.resolvConf !== undefined ? ' resolv.conf' : ''}; do mount --bind ${d}/$f /etc/$f; done
+# root's own dotfiles, as a freshly installed host has them (not this machine's: see ROOT_DOTFILES)
+for f in bashrc profile; do if [ -e /root/.$f ]; then mount --bind ${d}/root-$f /root/.$f; fi; done
 ${Object.entries(mounts).map(([dir, path]) => `mkdir -p ${path} && mount --bind ${d}/${dir} ${path}`).join('\n')}
 ${setup.defaultRoute ? `ip route add default via ${network.subnet}.1 dev eth0` : ''}
 ${setup.runtimeStandIn === false ? '' : `# A host ready for kubeadm has its container runtime answering the CRI on its socket: Debian's containerd
@@ -273,6 +290,7 @@ async function writeHostFiles(h: TestHost, fleetDir: string, uuid: string, setup
   const others = peers.filter((p) => p !== h).map((p) => `${p.ip} ${p.name}`);
   writeFileSync(join(d, 'hosts'), [`127.0.0.1 localhost`, `${h.ip} ${h.name}`, ...others, ...(setup.hostsEntries ?? [])].join('\n') + '\n');
   writeFileSync(join(d, 'hostname'), `${h.name}\n`);
+  for (const [name, text] of Object.entries(ROOT_DOTFILES)) writeFileSync(join(d, `root-${name}`), text);
   if (setup.resolvConf !== undefined) writeFileSync(join(d, 'resolv.conf'), setup.resolvConf);
   writeFileSync(join(d, 'sshd_config'), sshdConfig(h, fleetDir));
   await sh`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(d, 'ssh_host_ed25519_key')}`;
