@@ -1,7 +1,9 @@
 #!/bin/sh
 # kubecheck node collector: prints every fact the host checks need as marked sections; reads only.
-# It runs on every host of a fleet, so it stays cheap: files are read with shell builtins, and only
-# date, ip and ss are always forked (curl only when a kubelet runs; awk/grep/systemctl only when needed).
+# It runs on every host of a fleet, so it stays cheap (each program started costs a host ~1-5 ms): files
+# are read with shell builtins, /proc/net/route too, and only date, ip, ss, df and getent are always
+# started (one grep per kind of config file that exists, gzip for a compressed kernel config, curl only
+# when a kubelet runs, awk/systemctl only when needed).
 # Private keys never leave the host: certificate files are filtered to their CERTIFICATE blocks here.
 # The paths of every install profile (kubeadm, binary, k3s, minikube) come in the KC_* variables that
 # kubecheck puts before this script (src/profiles/profiles.ts), so one run serves whichever is installed.
@@ -37,13 +39,16 @@ sysctls() {
 # modules: loaded (a loadable module has initstate) or built into the kernel.
 # modules: loaded ones by name, built-in ones as "NAME builtin" (a built-in module without parameters has no
 # /sys/module entry: modules.builtin says so, and br_netfilter's /proc/sys/net/bridge shows it is there).
+# The modules not under /sys/module are looked for in modules.builtin in one grep (its lines: kernel/…/NAME.ko).
 modules() {
-  b=/lib/modules/$(uname -r)/modules.builtin
+  r=; read r < /proc/sys/kernel/osrelease 2>/dev/null; b=/lib/modules/$r/modules.builtin; set --
   for m in br_netfilter overlay ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; do
     if [ -d /sys/module/$m ]; then [ -e /sys/module/$m/initstate ] && echo $m || echo "$m builtin"
-    elif [ -r "$b" ] && grep -q "/$m\.ko" "$b" 2>/dev/null; then echo "$m builtin"
-    elif [ $m = br_netfilter ] && [ -d /proc/sys/net/bridge ]; then echo "$m builtin"; fi
-  done; return 0
+    elif [ $m = br_netfilter ] && [ -d /proc/sys/net/bridge ]; then echo "$m builtin"
+    else set -- "$@" "$m"; fi
+  done
+  if [ $# -gt 0 ] && [ -r "$b" ]; then p=$1; shift; for m in "$@"; do p="$p|$m"; done; grep -E "/($p)\.ko\$" "$b"; fi
+  return 0
 }
 KUBELET=
 procs() {
@@ -64,7 +69,7 @@ units() {
 }
 layout() { for m in $KC_MARKERS; do [ -e "$m" ] && echo "$m"; done; return 0; }
 crisock() {
-  for b in containerd crio dockerd cri-dockerd; do p=$(command -v $b 2>/dev/null) && echo "installed $b $p"; done
+  for b in containerd crio dockerd cri-dockerd; do command -v $b >/dev/null 2>&1 && { printf 'installed %s ' $b; command -v $b; }; done
   for s in $KC_SOCKETS; do
     [ -S "$s" ] || continue
     echo "socket $s"
@@ -125,15 +130,34 @@ versions() {
 }
 # resolve: what the hostname resolves to through NSS (/etc/hosts, DNS), as the kubelet and kubeadm look it up.
 resolve() { h=; read h < /proc/sys/kernel/hostname; need getent || return 127; timeout 3 getent ahosts "$h"; }
-# route: the default routes (the interface kubeadm, the kubelet and flannel pick an address from).
-route() { need ip || return 127; ip -j route show default; ip -j -6 route show default 2>/dev/null; return 0; }
+# route: the default routes (the interface kubeadm, the kubelet and flannel pick an address from), read where
+# the kubelet's ChooseHostInterface reads them: /proc/net/route and /proc/net/ipv6_route (default routes only).
+route() {
+  [ -r /proc/net/route ] || { show /proc/net/route; return 1; }
+  echo "== /proc/net/route"
+  while read -r i d g f x; do [ "$d" = 00000000 ] && echo "$i $d $g $f $x"; done < /proc/net/route
+  [ -r /proc/net/ipv6_route ] || return 0
+  echo "== /proc/net/ipv6_route"
+  while read -r d l x; do [ "$d$l" = 0000000000000000000000000000000000 ] && echo "$d $l $x"; done < /proc/net/ipv6_route
+  return 0
+}
 # proxyenv: proxy settings this session has, /etc/environment's, the runtime's and kubelet's unit drop-ins;
 # credentials in proxy URLs are masked here, on the host.
-mask() { case "$1" in *://*@*) printf '%s://***@%s' "${1%%://*}" "${1##*@}";; *) printf '%s' "$1";; esac; }
+# mask TEXT: sets $m to TEXT with every URL's user:password (between :// and @) replaced by ***.
+mask() {
+  m=; r=$1
+  while :; do
+    case "$r" in *://*) ;; *) m=$m$r; return 0;; esac
+    m=$m${r%%://*}://; r=${r#*://}; u=${r%%[/@[:space:]\"]*}
+    case "${r#"$u"}" in @*) m="$m***@"; r=${r#"$u"@};; esac
+  done
+}
 proxyenv() {
-  for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do eval "x=\${$v-}"; [ -n "$x" ] && echo "env $v=$(mask "$x")"; done
-  set --; for f in /etc/environment /etc/systemd/system/containerd.service.d/*.conf /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/kubelet.service.d/*.conf /etc/systemd/system/crio.service.d/*.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
-  [ $# -gt 0 ] && grep -HiE 'proxy[[:space:]]*=' "$@" | sed -E 's#(://)[^/@[:space:]"]*@#\1***@#g'
+  for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do eval "x=\${$v-}"; [ -n "$x" ] && mask "$x" && echo "env $v=$m"; done
+  for f in /etc/environment /etc/systemd/system/containerd.service.d/*.conf /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/kubelet.service.d/*.conf /etc/systemd/system/crio.service.d/*.conf; do
+    [ -r "$f" ] || continue
+    while IFS= read -r l || [ -n "$l" ]; do case "$l" in *[Pp][Rr][Oo][Xx][Yy]*=*) mask "$l"; printf '%s:%s\n' "$f" "$m";; esac; done < "$f"
+  done
   return 0
 }
 # leftovers: what an earlier install leaves behind (files, non-empty state folders, links, KUBE-* chains before install).
@@ -147,10 +171,9 @@ leftovers() {
 # persist: what the host will have after a reboot: sysctl files, modules-load files, the SELinux config.
 persist() {
   set --; for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf /etc/sysctl.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
-  [ $# -gt 0 ] && grep -HE '^[[:space:]]*-?(net[./]ipv4[./]ip_forward|net[./]bridge[./]bridge-nf-call-ip6?tables|net[./]ipv6[./]conf[./]all[./]forwarding|vm[./]swappiness)[[:space:]]*=' "$@" | sed 's/^/sysctl /'
-  set --; for f in /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/local/lib/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf /lib/modules-load.d/*.conf /etc/modules; do [ -r "$f" ] && set -- "$@" "$f"; done
-  [ $# -gt 0 ] && grep -HE '^[[:space:]]*[A-Za-z0-9_-]+' "$@" | sed 's/^/module /'
-  [ -r /etc/selinux/config ] && grep -HE '^[[:space:]]*SELINUX=' /etc/selinux/config | sed 's/^/selinux /'
+  for f in /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/local/lib/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf /lib/modules-load.d/*.conf /etc/modules /etc/selinux/config; do [ -r "$f" ] && set -- "$@" "$f"; done
+  # Every setting line of every file in one grep (FILE:line); which kind a line is, its file says.
+  [ $# -gt 0 ] && grep -HE '^[[:space:]]*-?[A-Za-z0-9_]' "$@"
   v=; read v < /proc/sys/vm/swappiness 2>/dev/null && echo "live vm.swappiness=$v"
   return 0
 }
@@ -178,7 +201,7 @@ system() {
   for f in /proc/config.gz "/boot/config-$r" "/usr/src/linux-$r/.config" /usr/src/linux/.config "/usr/lib/modules/$r/config" "/usr/lib/ostree-boot/config-$r" "/usr/lib/kernel/config-$r" "/usr/src/linux-headers-$r/.config" "/lib/modules/$r/build/.config"; do
     [ -r "$f" ] || continue
     echo "== kernel config $f"
-    case "$f" in *.gz) gzip -dc "$f" 2>/dev/null;; *) show "$f";; esac | grep -E "^CONFIG_($KC_KCONFIG)="
+    case "$f" in *.gz) gzip -dc "$f" 2>/dev/null | grep -E "^CONFIG_($KC_KCONFIG)=";; *) grep -E "^CONFIG_($KC_KCONFIG)=" "$f";; esac
     return 0
   done
   echo "== kernel config none"

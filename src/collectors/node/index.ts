@@ -129,8 +129,10 @@ export interface ParseOptions {
 export function parseNodeFacts(output: string, timing?: CollectorTiming, options: ParseOptions = {}): NodeFacts {
   const sections = splitSections(output);
   const get = (name: string) => sections.get(name);
-  // `NAME` for a loaded module, `NAME builtin` for one built into the kernel.
-  const modules = (get('modules')?.output ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter(([name]) => name).map(([name, kind]) => ({ name, builtin: kind === 'builtin' }));
+  // `NAME` for a loaded module, `NAME builtin` for one built into the kernel, or modules.builtin's own line
+  // for it (`kernel/net/netfilter/ipvs/ip_vs.ko`).
+  const modules = (get('modules')?.output ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter(([name]) => name)
+    .map(([name, kind]) => (name.endsWith('.ko') ? { name: name.slice(name.lastIndexOf('/') + 1, -3), builtin: true } : { name, builtin: kind === 'builtin' }));
   if (!sections.has('meta')) {
     throw new Error(`the node collector's output has no sections (got: ${JSON.stringify(output.slice(0, 200))})`);
   }

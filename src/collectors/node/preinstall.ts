@@ -38,9 +38,52 @@ export function parseAhosts(text: string): string[] {
   return out;
 }
 
-/** `ip -j route show default` (and -6) output: one JSON array per line. */
+const RTF_UP = 0x1;
+const RTF_REJECT = 0x200;
+
+/** A little-endian hex IPv4 address as /proc/net/route writes it (0102A8C0 → 192.168.2.1). */
+const procIpv4 = (hex: string) => (/^[0-9A-Fa-f]{8}$/.test(hex) ? [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.') : undefined);
+
+/** 32 hex digits as /proc/net/ipv6_route writes an address, in the usual short form. */
+function procIpv6(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]{32}$/.test(hex)) return undefined;
+  const groups = Array.from({ length: 8 }, (_, i) => parseInt(hex.slice(i * 4, i * 4 + 4), 16).toString(16));
+  const text = groups.join(':');
+  // The longest run of zero groups becomes ::.
+  let best = '';
+  for (const m of text.matchAll(/(?:^|:)0(?::0)+(?::|$)/g)) if (m[0].length > best.length) best = m[0];
+  return best ? text.replace(best, '::') : text;
+}
+
+/**
+ * The default routes: the collector's `== /proc/net/route` and `== /proc/net/ipv6_route` blocks (the
+ * default routes' lines, in the kernel's order: where the kubelet's ChooseHostInterface reads them), or
+ * `ip -j route show default` output (one JSON array per line) from collectors before that.
+ */
 export function parseDefaultRoutes(text: string): DefaultRoute[] {
   const out: DefaultRoute[] = [];
+  let table = '';
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    const h = /^== (\S+)$/.exec(line);
+    if (h) {
+      table = h[1];
+      continue;
+    }
+    const f = line.split(/\s+/);
+    if (table === '/proc/net/route' && f.length >= 8) {
+      // Iface Destination Gateway Flags RefCnt Use Metric Mask …
+      const flags = parseInt(f[3], 16);
+      if (f[1] !== '00000000' || f[7] !== '00000000' || !(flags & RTF_UP) || flags & RTF_REJECT) continue;
+      const gateway = procIpv4(f[2]);
+      out.push({ family: 'inet', dev: f[0], ...(gateway && gateway !== '0.0.0.0' ? { gateway } : {}) });
+    } else if (table === '/proc/net/ipv6_route' && f.length >= 10) {
+      // Destination PrefixLen Source SourcePrefixLen NextHop Metric RefCnt Use Flags Iface
+      const flags = parseInt(f[8], 16);
+      if (!/^0{32}$/.test(f[0]) || f[1] !== '00' || !(flags & RTF_UP) || flags & RTF_REJECT || f[9] === 'lo') continue;
+      const gateway = procIpv6(f[4]);
+      out.push({ family: 'inet6', dev: f[9], ...(gateway && gateway !== '::' ? { gateway } : {}) });
+    }
+  }
   for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['))) {
     let routes: { dst?: string; gateway?: string; dev?: string; prefsrc?: string }[];
     try {
@@ -96,6 +139,26 @@ export function parseLeftovers(text: string): Leftovers {
   return out;
 }
 
+/** The settings read after a reboot, and the keys among them that the checks judge. */
+const PERSISTED_SYSCTL = /^\s*-?(net[./]ipv4[./]ip_forward|net[./]bridge[./]bridge-nf-call-ip6?tables|net[./]ipv6[./]conf[./]all[./]forwarding|vm[./]swappiness)\s*=/;
+
+/**
+ * A `FILE:line` of the collector's one grep over every sysctl, modules-load and SELinux file, with the kind
+ * its file says (`sysctl FILE:…`, `module FILE:…`, `selinux FILE:…`, as collectors before it wrote them), or
+ * '' for a line that sets nothing judged. Lines already written with their kind are kept as they are.
+ */
+function classified(line: string): string {
+  if (/^(sysctl|module|selinux|live) /.test(line)) return line;
+  const colon = line.indexOf(':');
+  if (colon <= 0) return '';
+  const file = line.slice(0, colon);
+  const body = line.slice(colon + 1);
+  if (file === '/etc/sysctl.conf' || file.includes('/sysctl.d/')) return PERSISTED_SYSCTL.test(body) ? `sysctl ${line}` : '';
+  if (file === '/etc/modules' || file.includes('/modules-load.d/')) return `module ${line}`;
+  if (file === '/etc/selinux/config') return /^\s*SELINUX=/.test(body) ? `selinux ${line}` : '';
+  return '';
+}
+
 /** The folder a sysctl/modules-load file is in decides its rank among same-named files (/etc over /run over /usr/lib). */
 const DIR_RANK = ['/etc/', '/run/', '/usr/local/lib/', '/usr/lib/', '/lib/'];
 const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
@@ -110,7 +173,7 @@ export function parsePersisted(text: string): Persisted {
   const modules: { name: string; file: string }[] = [];
   const out: Persisted = { sysctls: {}, modules, swappiness: null };
   for (const raw of text.split('\n')) {
-    const line = raw.trim();
+    const line = classified(raw.trim());
     let m = /^sysctl ([^:]+):\s*-?([\w./-]+)\s*=\s*(.*?)\s*$/.exec(line);
     if (m) {
       sysctlLines.push({ file: m[1], key: m[2].replace(/\//g, '.'), value: m[3] });
