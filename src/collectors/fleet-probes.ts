@@ -238,7 +238,10 @@ export async function probeFleet(members: readonly FleetMember[], transports: Ma
     });
     let running: RunningCommand | undefined;
     try {
-      running = await t.start!(`timeout ${READY_SECONDS + WAIT_SECONDS + 4} ${probeCommandLine(interpreters.get(p.member.host)!, plan)}`, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
+      // Ended at ready + wait + 4 s whatever happens: by its own alarm (perl; no `timeout` process to start), or by `timeout`.
+      const interpreter = interpreters.get(p.member.host)!;
+      const command = interpreter === 'perl' ? probeCommandLine(interpreter, plan) : `timeout ${READY_SECONDS + WAIT_SECONDS + 4} ${probeCommandLine(interpreter, plan)}`;
+      running = await t.start!(command, { timeoutMs: (READY_SECONDS + WAIT_SECONDS + 15) * 1000, signal });
       let timer: NodeJS.Timeout | undefined;
       const line = await Promise.race([running.line(0), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not listening within ${READY_SECONDS} s`)), READY_SECONDS * 1000)))]).finally(() => clearTimeout(timer));
       if (line.trim() !== 'ready') throw new Error(`it printed ${JSON.stringify(line.slice(0, 200))}`);

@@ -1,7 +1,7 @@
 // The probe between hosts, run for real by both interpreters (perl, python3) in a network namespace of
 // its own (only its loopback: the ports and the UDP 8472 it binds are its own), through the same command
 // line and plan kubecheck sends: they must follow the same protocol and say the same things.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,30 @@ describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (in
       expect(out.lookups).toEqual({ 'slow.invalid': 'timeout', a: ['10.0.0.1'], b: ['10.0.0.2'], c: ['10.0.0.3'], d: ['10.0.0.4'], e: ['10.0.0.5'], f: ['10.0.0.6'] });
       // Done once the lookups' window (2 s) is over, not at the 4 s deadline.
       expect(run.lines.slice(0, 2)).toEqual(['ready', 'done']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('the Perl probe\'s own deadline', () => {
+  it('ends itself and its lookup child at ready + wait + 4 s, even blocked in a DNS lookup (no `timeout` around it)', async () => {
+    // A dial to a name the (silent) DNS server never answers blocks the probe itself; its lookup child too.
+    const dir = mkdtempSync(join(tmpdir(), 'kc-probe-'));
+    try {
+      writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n');
+      const setup = `mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 25 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & }`;
+      const started = Date.now();
+      const run = await runProbe('perl', probePlan({ ...base, ready: 1, wait: 1, listen: { tcp: [], udp: [] }, accepts: {}, names: ['deadline-test.invalid'], tcp: [['deadline-test.invalid', 80]] }), false, setup);
+      const tookMs = Date.now() - started;
+      expect(run.lines[0]).toBe('ready');
+      expect(run.code).toBeNull(); // killed by its alarm, not ended with its results
+      expect(tookMs).toBeGreaterThan(5_500);
+      expect(tookMs).toBeLessThan(12_000);
+      // Its lookup child, blocked in the same lookup, ends by its own alarm too: nothing of it is left.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const left = spawnSync('pgrep', ['-f', 'deadline-test[.]invalid'], { encoding: 'utf8' }).stdout.trim();
+      expect(left).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
