@@ -2,7 +2,7 @@
 // before and after the run, and the exit code.
 import { CHECKS, findCheck } from '../../checks/index.js';
 import { createProgress } from '../../reporters/progress.js';
-import { probeFleet } from '../collectors/fleet-probes.js';
+import { FleetProber } from '../collectors/fleet-probes.js';
 import { collectFromHost } from '../collectors/host.js';
 import type { Transport } from '../transports/types.js';
 import { packageVersion } from '../core/assets.js';
@@ -121,6 +121,8 @@ export async function runCommand(command: string, suiteRef: string, options: Run
   if (kinds.has('workload') && workloadSettings.imageRegistry) parameters.imageRegistry = workloadSettings.imageRegistry;
   // Connections kept open after collection for the probes between hosts (fleet.reachability), then closed.
   const kept = new Map<string, Transport>();
+  // Each host's probe starts as soon as its facts are in, and goes once every host's are.
+  const prober = new FleetProber(kept);
   const closeKept = async () => {
     await Promise.all([...kept.values()].map((t) => t.close().catch(() => undefined)));
     kept.clear();
@@ -139,9 +141,10 @@ export async function runCommand(command: string, suiteRef: string, options: Run
         ...(registryEntries.length ? { endpoints: registries } : {}),
         ...(o.keepOpen ? { keep: (t: Transport) => kept.set(host.name, t) } : {}),
       }),
+      beginProbe: (member, fleet, probeKinds, s) => prober.begin(member, fleet, probeKinds, s),
       probeFleet: async (members, probeKinds, s) => {
         try {
-          return await probeFleet(members, kept, probeKinds, s);
+          return await prober.run(members, probeKinds, s);
         } finally {
           await closeKept();
         }

@@ -51,6 +51,12 @@ export type CollectFacts<H extends HostTarget> = (host: H, options: { timeoutMs:
  */
 export type ProbeFleet = (members: readonly FleetMember[], kinds: FleetProbeKind[], signal: AbortSignal) => Promise<FleetProbes>;
 
+/**
+ * Told of each host as soon as its facts are in (its connection kept for the probes), with every host's
+ * name and roles: its probe can start then, while the other hosts are still being collected.
+ */
+export type BeginProbe = (member: FleetMember, fleet: readonly { host: string; roles: readonly Role[] }[], kinds: FleetProbeKind[], signal: AbortSignal) => void;
+
 /** Above this many hosts, connections are not kept open for probes between hosts (each pair is a connection). */
 export const MAX_PROBED_HOSTS = 256;
 
@@ -61,6 +67,7 @@ export interface RunOptions<Api = unknown, H extends HostTarget = HostTarget> {
   /** How a host's facts are gathered (the CLI gives the SSH/local collector; tests may give recorded facts). */
   collect: CollectFacts<H>;
   probeFleet?: ProbeFleet;
+  beginProbe?: BeginProbe;
   cluster?: ClusterSource<Api>;
   /** Re-run failing cluster checks on a fresh snapshot (and failing scenarios) up to this many times (never node facts). */
   retries?: number;
@@ -149,6 +156,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
   const needsFacts = hostChecks.length > 0;
   const probeKinds = [...new Set(fleetChecks.flatMap(({ check }) => check.probes ?? []))];
   const keepOpen = probeKinds.length > 0 && options.probeFleet !== undefined && options.hosts.length <= MAX_PROBED_HOSTS && options.hosts.length > 1;
+  let fleetShape: { host: string; roles: Role[] }[] | undefined;
   await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
     let facts: NodeFacts | undefined;
     if (needsFacts) {
@@ -173,7 +181,9 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
         const ctx = { host: host.name, roles: rolesOf(host), phase, params: entry.params, now: now(), ...(cidrs && cidrs.length ? { podCIDRs: cidrs } : {}), ...(clusterMinor !== undefined && Number.isFinite(clusterMinor) ? { clusterMinor } : {}) };
         hostResults.push(judgeNode(check, facts, ctx));
       }
-      members.push({ host: host.name, roles: rolesOf(host), facts: fleetFactsOf(facts), ...(host.address ? { address: host.address } : {}) });
+      const member: FleetMember = { host: host.name, roles: rolesOf(host), facts: fleetFactsOf(facts), ...(host.address ? { address: host.address } : {}) };
+      members.push(member);
+      if (keepOpen) options.beginProbe?.(member, (fleetShape ??= options.hosts.map((h) => ({ host: h.name, roles: rolesOf(h) }))), probeKinds, options.signal);
     } else if (needsFacts) {
       hostResults.push(...unreachedResults(host.name, unreached.get(host.name) ?? 'not reached', 'unreached').filter((r) => nodeChecks.some((c) => c.check.id === r.check)));
     }

@@ -22,7 +22,7 @@ interface Run {
  * Runs the probe in a new network namespace (and mount namespace, for `setup` to bind files over the
  * host's): waits for "ready", says "go", and "stop" once it says "done" (when `stop`).
  */
-function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup = 'true'): Promise<Run> {
+function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup = 'true', go = 'go'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-n', '-m', 'sh', '-c', `ip link set lo up && ${setup} && exec ${probeCommandLine(interpreter, plan)}`], { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
@@ -33,7 +33,7 @@ function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup =
       const lines = stdout.split('\n');
       if (!goAt && lines.includes('ready')) {
         goAt = Date.now();
-        child.stdin.write('go\n');
+        child.stdin.write(`${go}\n`);
       }
       if (stop && !child.stdin.writableEnded && lines.includes('done')) child.stdin.end('stop\n');
     });
@@ -79,6 +79,19 @@ describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (in
     expect(run.lines).toContain('listen tcp/16443 Address already in use');
   }, 30_000);
 
+  it('started with only its listeners, takes the rest of its plan from the go line (a host begun before the others\' facts were in)', async () => {
+    const early = probePlan({ me: 'a', ready: 10, seconds: 2, wait: 4, listen: { tcp: [16443], udp: [] }, accepts: {}, names: [], tcp: [], udp: [], udpFrom: [] });
+    const rest = probePlan({ accepts: { 16443: 1 }, names: ['localhost'], tcp: [['127.0.0.1', 16443]], udp: [], udpFrom: [] });
+    expect(rest).toBe('accept 16443 1;name localhost;tcp 127.0.0.1 16443');
+    const run = await runProbe(interpreter, early, true, 'true', `go ${rest}`);
+    expect(run.code).toBe(0);
+    expect(run.lines.slice(0, 2)).toEqual(['ready', 'done']);
+    const out = parseProbeOutput(run.stdout, ['to 127.0.0.1:16443']);
+    expect(out.listen).toEqual({ 'tcp/16443': 'ready' });
+    expect(out.tcp).toEqual({ 'to 127.0.0.1:16443': 'connected' });
+    expect(out.lookups.localhost).toContain('127.0.0.1');
+  }, 30_000);
+
   it('a name that hangs in DNS holds up its own lookup only: the others still answer', async () => {
     // Names from /etc/hosts answer at once; slow.invalid goes to a DNS server that reads and never answers.
     const dir = mkdtempSync(join(tmpdir(), 'kc-probe-'));
@@ -99,7 +112,7 @@ describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (in
 });
 
 describe('the Perl probe\'s own deadline', () => {
-  it('ends itself and its lookup child at ready + wait + 4 s, even blocked in a DNS lookup (no `timeout` around it)', async () => {
+  it('ends itself and its lookup child wait + 4 s after go (ready + wait + 4 s without one), even blocked in a DNS lookup (no `timeout` around it)', async () => {
     // A dial to a name the (silent) DNS server never answers blocks the probe itself; its lookup child too.
     const dir = mkdtempSync(join(tmpdir(), 'kc-probe-'));
     try {
@@ -110,8 +123,9 @@ describe('the Perl probe\'s own deadline', () => {
       const tookMs = Date.now() - started;
       expect(run.lines[0]).toBe('ready');
       expect(run.code).toBeNull(); // killed by its alarm, not ended with its results
-      expect(tookMs).toBeGreaterThan(5_500);
-      expect(tookMs).toBeLessThan(12_000);
+      // Told to go at once (ready), so its deadline is wait (1 s) + 4 s later.
+      expect(tookMs).toBeGreaterThan(4_500);
+      expect(tookMs).toBeLessThan(10_000);
       // Its lookup child, blocked in the same lookup, ends by its own alarm too: nothing of it is left.
       await new Promise((r) => setTimeout(r, 1_000));
       const left = spawnSync('pgrep', ['-f', 'deadline-test[.]invalid'], { encoding: 'utf8' }).stdout.trim();

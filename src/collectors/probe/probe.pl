@@ -24,17 +24,22 @@ BEGIN {
 sub EINPROGRESS () { 115 }
 sub ECONNREFUSED () { 111 }
 my (%plan, @listen, @names, @tcp, @udp, %expect, %accepts);
-for my $rec (split /;/, $ARGV[0]) {
-  my ($k, @f) = split / /, $rec;
-  next unless defined $k;
-  if ($k eq 'listen') { push @listen, [@f] }
-  elsif ($k eq 'name') { push @names, $f[0] }
-  elsif ($k eq 'tcp') { push @tcp, [@f] }
-  elsif ($k eq 'udp') { push @udp, [@f] }
-  elsif ($k eq 'udpfrom') { $expect{$f[0]} = 1 }
-  elsif ($k eq 'accept') { $accepts{$f[0]} = $f[1] }
-  else { $plan{$k} = $f[0] }
+# The plan: `KEY VALUE;…` records, from the command line and, when a probe was started before the other
+# hosts' facts were in, from its "go" line (the names to look up, the dials, the VXLAN peers).
+sub plan {
+  for my $rec (split /;/, $_[0]) {
+    my ($k, @f) = split / /, $rec;
+    next unless defined $k;
+    if ($k eq 'listen') { push @listen, [@f] }
+    elsif ($k eq 'name') { push @names, $f[0] }
+    elsif ($k eq 'tcp') { push @tcp, [@f] }
+    elsif ($k eq 'udp') { push @udp, [@f] }
+    elsif ($k eq 'udpfrom') { $expect{$f[0]} = 1 }
+    elsif ($k eq 'accept') { $accepts{$f[0]} = $f[1] }
+    else { $plan{$k} = $f[0] }
+  }
 }
+plan($ARGV[0]);
 my $me = $plan{me};
 # The deadline: SIGALRM's default action ends the process even inside a blocking libc call (a lookup, or a
 # dial's inet_aton of a name), where a Perl handler would wait for the call to return. Each lookup child
@@ -59,7 +64,10 @@ my %looked;
 # answers come back on one pipe (each line one write). At most 64 names come (kubecheck's cap): the
 # queue (16 KB) fits in the pipe before any child reads it.
 my ($lr, @kids);
-if (@names) {
+my $lookups_started;
+sub start_lookups {
+  return if $lookups_started || !@names;
+  $lookups_started = 1;
   my ($lw, $qr, $qw);
   pipe($lr, $lw) or die "pipe: $!";
   pipe($qr, $qw) or die "pipe: $!";
@@ -89,6 +97,7 @@ if (@names) {
   close $qr;
   nb($lr);
 }
+start_lookups();
 # Listeners on the ports nothing holds here yet (for the time of the probe only).
 my (%tcpl, $udp);
 for my $l (@listen) {
@@ -109,17 +118,23 @@ for my $l (@listen) {
 }
 # Listening: say so, and wait to be told that every host listens too (or give up with what we have).
 print "ready\n";
+# The next line kubecheck sends ('' at the end of input): read whole, a "go" line with a plan being long.
+my $inbuf = '';
 sub said {
-  my $d = '';
-  sysread(STDIN, $d, 64);
-  my ($line) = split /\n/, $d;
-  $line //= '';
-  $line =~ s/^\s+|\s+$//g;
+  while ($inbuf !~ /\n/) { my $got = sysread(STDIN, $inbuf, 65536, length $inbuf); last unless $got }
+  $inbuf =~ s/^([^\n]*)\n?//;
+  (my $line = $1) =~ s/^\s+|\s+$//g;
   return $line;
 }
 my $rin = '';
 vec($rin, 0, 1) = 1;
-my $told = select(my $rout = $rin, undef, undef, $plan{ready}) > 0 && said() eq 'go';
+my $go = select(my $rout = $rin, undef, undef, $plan{ready}) > 0 ? said() : '';
+my $told = $go =~ /^go(?: (.*))?$/;
+plan($1) if $told && defined $1;
+# From here on it ends within the plan's wait (the alarm only if something hangs).
+$deadline = time + ($plan{wait} || 5) + 4;
+alarm($deadline - time);
+start_lookups();
 my $start = now();
 my $dial_end = $start + $plan{seconds};
 my $end = $start + $plan{wait};
@@ -207,7 +222,7 @@ while ($told) {
   vec($r, fileno($lr), 1) = 1 if $lr;
   vec($w, fileno($_), 1) = 1 for values %pending;
   next if select($r, $w, undef, $wait) < 0;
-  last if vec($r, 0, 1) && said() ne 'go';
+  last if vec($r, 0, 1) && said() !~ /^go\b/;
   for my $i (keys %pending) {
     next unless vec($w, fileno($pending{$i}), 1);
     my $s = delete $pending{$i};

@@ -3,22 +3,25 @@
 # (src/collectors/fleet-probes.ts). Nothing is written to disk; `timeout` around it ends it.
 import errno, os, select, socket, sys, threading, time
 plan, listen, names, tcp, udp_peers, expect, accepts = {}, [], [], [], {}, set(), {}
-for rec in sys.argv[1].split(";"):
-    f = rec.split(" ")
-    if f[0] == "listen":
-        listen.append((f[1], int(f[2])))
-    elif f[0] == "name":
-        names.append(f[1])
-    elif f[0] == "tcp":
-        tcp.append((f[1], int(f[2])))
-    elif f[0] == "udp":
-        udp_peers[f[1]] = f[2]
-    elif f[0] == "udpfrom":
-        expect.add(f[1])
-    elif f[0] == "accept":
-        accepts[f[1]] = int(f[2])
-    elif f[0]:
-        plan[f[0]] = f[1]
+# The plan: from the command line and, for a probe started before the other hosts' facts were in, its "go" line.
+def add_plan(text):
+    for rec in text.split(";"):
+        f = rec.split(" ")
+        if f[0] == "listen":
+            listen.append((f[1], int(f[2])))
+        elif f[0] == "name":
+            names.append(f[1])
+        elif f[0] == "tcp":
+            tcp.append((f[1], int(f[2])))
+        elif f[0] == "udp":
+            udp_peers[f[1]] = f[2]
+        elif f[0] == "udpfrom":
+            expect.add(f[1])
+        elif f[0] == "accept":
+            accepts[f[1]] = int(f[2])
+        elif f[0]:
+            plan[f[0]] = f[1]
+add_plan(sys.argv[1])
 me = plan["me"]
 out, looked, res = [], {}, {}
 socks = []
@@ -67,12 +70,26 @@ def dial(i, addr, port):
     res[i] = last
 for n in names:
     threading.Thread(target=look, args=(n,), daemon=True).start()
+early = len(names)
 # Listening: say so, and wait to be told that every host listens too (or give up with what we have).
 print("ready", flush=True)
+inbuf = b""
 def said():
-    data = os.read(0, 64)
-    return data.decode("utf-8", "replace").split("\n")[0].strip() if data else ""
-told = bool(select.select([0], [], [], float(plan["ready"]))[0]) and said() == "go"
+    # The next line kubecheck sends, read whole ("" at the end of input): a "go" line with a plan is long.
+    global inbuf
+    while b"\n" not in inbuf:
+        data = os.read(0, 65536)
+        if not data:
+            break
+        inbuf += data
+    line, _, inbuf = inbuf.partition(b"\n")
+    return line.decode("utf-8", "replace").strip()
+go = said() if select.select([0], [], [], float(plan["ready"]))[0] else ""
+told = go == "go" or go.startswith("go ")
+if told and go.startswith("go "):
+    add_plan(go[3:])
+for n in names[early:]:
+    threading.Thread(target=look, args=(n,), daemon=True).start()
 start = time.time()
 dial_end = start + float(plan["seconds"])
 end = start + float(plan["wait"])
@@ -110,7 +127,7 @@ while told:
     if udp is not None and unacked:
         wait = min(wait, max(0.0, next_send - now))
     r = select.select([0] + [s for _, s in socks], [], [], wait)[0]
-    if 0 in r and said() != "go":
+    if 0 in r and not said().startswith("go"):
         break
     for s in tcps:
         if s not in r:
