@@ -62,6 +62,26 @@ describe('runSuite', () => {
     expect(brief(r)).toContain('fleet.hostname-unique w2 pass');
   });
 
+  it('tells the probes of each host as soon as its facts are in, with every host\'s roles, before the fleet is probed', async () => {
+    const probeSuite = parseSuite('name: t\nphase: pre\nchecks: [node.swap, fleet.node-ip]\n', 't.yaml');
+    const events: string[] = [];
+    const r = await run([target('cp1', healthy), target('w1', healthy, ['worker']), target('w2', new Error('unreachable'), ['worker'])], {
+      suite: probeSuite,
+      entries: probeSuite.checks,
+      beginProbe: (member, fleet, kinds) => events.push(`begin ${member.host} ${kinds.join(',')} ${fleet.map((h) => `${h.host}:${h.roles.join('+')}`).join(' ')}`),
+      probeFleet: async (members) => {
+        events.push(`probe ${members.map((m) => m.host).join(' ')}`);
+        return { names: { lookups: [] } };
+      },
+    });
+    expect(r.results.length).toBeGreaterThan(0);
+    // Each reached host begun (never the unreached w2), all before the fleet probe.
+    expect(events.slice(0, 2).sort()).toEqual([
+      'begin cp1 names cp1:control-plane w1:worker w2:worker',
+      'begin w1 names cp1:control-plane w1:worker w2:worker',
+    ]);
+    expect(events.slice(2)).toEqual(['probe cp1 w1']);
+  });
   it('orders results by suite order, then id, then target in natural order', async () => {
     const r = await run([target('w10', healthy), target('w2', healthy), target('w1', healthy)]);
     expect(brief(r)).toEqual([
