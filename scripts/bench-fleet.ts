@@ -142,10 +142,10 @@ function bucketOf(stack: ProfileNode['callFrame'][]): string {
     const fn = f.functionName;
     if (f.url.includes('node_modules/ssh2')) return 'SSH protocol and crypto (ssh2)';
     if (/^(parseNodeFacts|parse[A-Z]\w*|splitSections|probeSection|collectNodeFacts|collectNodeFactsHeld|factsOf)$/.test(fn)) return 'parsing the collector output';
-    if (/^(judgeNode|judgeFleet|judgeCluster|run)$/.test(fn) && f.url.includes('kubecheck.mjs')) return 'checks';
+    if (/^(judgeNode|judgeFleet|judgeCluster|run)$/.test(fn) && f.url.includes('kubecheck.cjs')) return 'checks';
     if (/^(probeFleet|runHost|dialFromClient|plans|wantedPaths|probeHost|canConnect)$/.test(fn)) return 'probes between hosts (client side)';
-    if (/^(openTransport|connect|jump|forward|known|privateKeys|verify|verifyHostKey|entryMatches|patternMatches|globMatch|parseKnownHosts|coalescingSocket|classify)$/.test(fn) && f.url.includes('kubecheck.mjs')) return 'SSH connection setup (keys, known_hosts, socket)';
-    if (/^(exec|channel)$/.test(fn) && f.url.includes('kubecheck.mjs')) return 'sending the collector, reading its output';
+    if (/^(openTransport|connect|jump|forward|known|privateKeys|verify|verifyHostKey|entryMatches|patternMatches|globMatch|parseKnownHosts|coalescingSocket|classify)$/.test(fn) && f.url.includes('kubecheck.cjs')) return 'SSH connection setup (keys, known_hosts, socket)';
+    if (/^(exec|channel)$/.test(fn) && f.url.includes('kubecheck.cjs')) return 'sending the collector, reading its output';
     if (/^(emitReports|render|consoleReporter|jsonReporter|junitReporter|summarize|sortResults)/.test(fn)) return 'reports';
     if (/^(loadInventory|hostsFrom|loadSuite|resolveConnection|inventoryFrom)$/.test(fn)) return 'inventory and suite';
   }

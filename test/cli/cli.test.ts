@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { CHECKS } from '../../checks/index.js';
 import { ROOT, kubecheckWith } from '../helpers.js';
 
 const BIN = join(ROOT, 'bin/kubecheck.js');
+const execFileAsync = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'kubecheck-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -135,5 +136,41 @@ describe('catalogue and help', () => {
     expect(existsSync(BIN)).toBe(true);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.bin['kubectl-check']).toBe(pkg.bin.kubecheck);
+  });
+});
+
+describe('the launcher\'s code cache', () => {
+  // The package with a bin/ and dist/ of its own (the rest linked), whose dist/ this test alone writes.
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'dist'));
+  for (const entry of readdirSync(ROOT)) if (!['bin', 'dist', '.git'].includes(entry)) symlinkSync(join(ROOT, entry), join(pkg, entry));
+  copyFileSync(BIN, join(pkg, 'bin/kubecheck.js'));
+  copyFileSync(join(ROOT, 'dist/kubecheck.cjs'), join(pkg, 'dist/kubecheck.cjs'));
+  const cacheDir = join(pkg, 'dist/.v8-cache');
+  const cli = (env: Record<string, string>, ...args: string[]) => execFileAsync(process.execPath, [join(pkg, 'bin/kubecheck.js'), ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+
+  it('is written next to the bundle after a command\'s first run, used by the next, and a bad one is replaced', async () => {
+    const first = await cli({}, 'explain', 'node.swap');
+    const files = readdirSync(cacheDir);
+    expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{20}-explain\.bin$/)]);
+    const file = join(cacheDir, files[0]);
+    const written = readFileSync(file);
+    expect(written.length).toBeGreaterThan(10_000);
+    // Used as it is (not written again), same output.
+    expect((await cli({}, 'explain', 'node.swap')).stdout).toBe(first.stdout);
+    expect(readFileSync(file).equals(written)).toBe(true);
+    // Garbage in its place: V8 rejects it, the run is the same, and a good one is written instead.
+    writeFileSync(file, Buffer.alloc(4096, 7));
+    expect((await cli({}, 'explain', 'node.swap')).stdout).toBe(first.stdout);
+    expect(readFileSync(file).length).toBeGreaterThan(10_000);
+  });
+
+  it('is not written with KUBECHECK_CODE_CACHE=0, and lazily loaded packages still load (the bundle\'s imports go through the launcher)', async () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    // preflight --local runs the collector through zx, which the bundle imports when it needs it.
+    const r = await cli({ KUBECHECK_CODE_CACHE: '0' }, 'preflight', '--local', '-o', 'json').catch((err: { stdout: string }) => err);
+    expect(JSON.parse(r.stdout).results.find((x: { check: string }) => x.check === 'node.swap')?.status).toMatch(/^(pass|warn|fail)$/);
+    expect(existsSync(cacheDir)).toBe(false);
   });
 });
