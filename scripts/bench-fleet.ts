@@ -1,7 +1,7 @@
 // npm run bench:fleet — full preflight over SSH on N real test hosts against parallel-ssh (bare `true`)
 // and ansible (shell and raw modules running the same fact-gathering script), measured in the same run.
 // Writes the numbers into BENCHMARKS.md between the bench:fleet markers.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -18,15 +18,25 @@ const sh = $({ quiet: true, nothrow: true, timeout: '300s' });
 interface Sample {
   wallS: number;
   cpuS: number;
+  /** Core-seconds the whole machine was busy meanwhile: the client, and the hosts' sshd, shells and programs. */
+  busyS: number;
   connections: number;
   /** Exec sessions the hosts' sshd started (LogLevel VERBOSE: "Starting session"). */
   sessions: number;
   ok: boolean;
 }
 
+/** Core-seconds the whole machine has been busy (not idle or waiting for I/O), from /proc/stat. */
+function busyCoreSeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 /** Runs a command under bash and reads the CPU time of everything it started (bash `times`). */
 async function measure(command: string, fleet: TestFleet): Promise<Sample> {
   const before = logged(fleet);
+  const busyBefore = busyCoreSeconds();
   const started = performance.now();
   const out = await sh`bash -c ${`${command} >/tmp/kubecheck-bench.out 2>&1; rc=$?; times; exit $rc`}`;
   const wallS = (performance.now() - started) / 1000;
@@ -37,8 +47,9 @@ async function measure(command: string, fleet: TestFleet): Promise<Sample> {
     const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
     return Number(m) * 60 + Number(s);
   }).reduce((a, b) => a + b, 0);
+  const busyS = busyCoreSeconds() - busyBefore;
   const after = logged(fleet);
-  return { wallS, cpuS, connections: after.connections - before.connections, sessions: after.sessions - before.sessions, ok: out.exitCode === 0 || out.exitCode === 1 };
+  return { wallS, cpuS, busyS, connections: after.connections - before.connections, sessions: after.sessions - before.sessions, ok: out.exitCode === 0 || out.exitCode === 1 };
 }
 
 /** Connections accepted and exec sessions started so far, from every host's sshd log. */
@@ -93,11 +104,11 @@ async function main(): Promise<void> {
     const kcCpu = median(kc.samples.map((s) => s.cpuS)) * 1000 / N;
     const kcConn = Math.max(...kc.samples.map((s) => s.connections)) / N;
     const table = [
-      '| tool | wall (median) | × parallel-ssh | client CPU per host | SSH connections per host | exec sessions per host |',
-      '|---|---|---|---|---|---|',
+      '| tool | wall (median) | × parallel-ssh | client CPU per host | machine busy (client + hosts) | SSH connections per host | exec sessions per host |',
+      '|---|---|---|---|---|---|---|',
       ...rows.map((r) => {
         const wall = median(r.samples.map((s) => s.wallS));
-        return `| ${r.name} | ${wall.toFixed(2)} s | ${(wall / pssh).toFixed(2)} | ${(median(r.samples.map((s) => s.cpuS)) * 1000 / N).toFixed(1)} ms | ${(median(r.samples.map((s) => s.connections)) / N).toFixed(2)} | ${(median(r.samples.map((s) => s.sessions)) / N).toFixed(2)} |`;
+        return `| ${r.name} | ${wall.toFixed(2)} s | ${(wall / pssh).toFixed(2)} | ${(median(r.samples.map((s) => s.cpuS)) * 1000 / N).toFixed(1)} ms | ${median(r.samples.map((s) => s.busyS)).toFixed(2)} core-s | ${(median(r.samples.map((s) => s.connections)) / N).toFixed(2)} | ${(median(r.samples.map((s) => s.sessions)) / N).toFixed(2)} |`;
       }),
     ].join('\n');
     const verdict = [
@@ -105,7 +116,30 @@ async function main(): Promise<void> {
       `- whole-process CPU ≤ 1.3× the raw ssh2 client's (${floorCpu.toFixed(1)} ms/host in the same rounds, so ≤ ${(1.3 * floorCpu).toFixed(1)} ms): ${kcCpu <= 1.3 * floorCpu ? 'met' : 'NOT met'} (${kcCpu.toFixed(1)} ms, ${(kcCpu / floorCpu).toFixed(2)}×)`,
       `- wall ≤ 0.7× parallel-ssh's bare round: ${kcWall / pssh <= 0.7 ? 'met' : 'NOT met'} (${(kcWall / pssh).toFixed(2)}×)`,
     ].join('\n');
-    const profile = await profileRun(`preflight -i ${inventory} -q --concurrency ${FORKS}`);
+    const args = `preflight -i ${inventory} -q --concurrency ${FORKS}`;
+    const machine = await perfRun(args);
+    const profile = machine ? undefined : await profileRun(args);
+    const where = machine
+      ? [
+        `Where the time goes (one more preflight under \`perf record -a -e cpu-clock\`, the whole machine, ${machine.busyMs.toFixed(0)} ms of CPU in all, ${(machine.busyMs / N).toFixed(1)} ms per host): by program — kubecheck (node) is the client, the rest is the ${N} hosts' side —`,
+        '',
+        '| program | ms per host | share |',
+        '|---|---|---|',
+        ...machine.programs.map(([name, ms]) => `| ${name} | ${(ms / N).toFixed(2)} | ${((100 * ms) / machine.busyMs).toFixed(0)} % |`),
+        '',
+        `and kubecheck's own ${machine.nodeMs.toFixed(0)} ms (${(machine.nodeMs / N).toFixed(1)} ms per host; JIT frames named with \`--perf-basic-prof --interpreted-frames-native-stack\`, which make compiling dearer than it is), by the nearest frame that says what it is for:`,
+        '',
+        '| where | ms per host | share |',
+        '|---|---|---|',
+        ...machine.buckets.map(([name, ms]) => `| ${name} | ${(ms / N).toFixed(2)} | ${((100 * ms) / machine.nodeMs).toFixed(0)} % |`),
+      ]
+      : [
+        `Where kubecheck's CPU goes (one more preflight under \`node --cpu-prof\` — it samples wall time, so a thread preempted by the hosts' work keeps being counted; install perf for real CPU — ${profile!.totalMs.toFixed(0)} ms on the main thread, ${(profile!.totalMs / N).toFixed(1)} ms/host):`,
+        '',
+        '| where | ms per host | share |',
+        '|---|---|---|',
+        ...profile!.buckets.map(([name, ms]) => `| ${name} | ${(ms / N).toFixed(2)} | ${((100 * ms) / profile!.totalMs).toFixed(0)} % |`),
+      ];
     const section = [
       '<!-- bench:fleet:begin -->',
       `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${(await sh`nproc`).stdout.trim()} cores), ${N} test hosts ` +
@@ -116,11 +150,7 @@ async function main(): Promise<void> {
       'Bars (design.md):',
       verdict,
       '',
-      `Where kubecheck's CPU goes (one more preflight under \`node --cpu-prof\`, ${profile.totalMs.toFixed(0)} ms on the main thread, ${(profile.totalMs / N).toFixed(1)} ms/host; the kernel's share of the sockets is in the table's CPU column, not here):`,
-      '',
-      '| where | ms per host | share |',
-      '|---|---|---|',
-      ...profile.buckets.map(([name, ms]) => `| ${name} | ${(ms / N).toFixed(2)} | ${((100 * ms) / profile.totalMs).toFixed(0)} % |`),
+      ...where,
       '<!-- bench:fleet:end -->',
     ].join('\n');
     writeBenchSection('fleet', section);
@@ -181,6 +211,73 @@ async function profileRun(args: string): Promise<{ totalMs: number; buckets: [st
     return { totalMs: total / 1000, buckets: [...sums].map(([k, v]) => [k, v / 1000] as [string, number]).sort((a, b) => b[1] - a[1]) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Which part of kubecheck a perf call chain (innermost frame first) belongs to: the nearest frame that says. */
+function perfBucketOf(frames: string[]): string {
+  const js = (re: RegExp) => frames.some((f) => re.test(f));
+  for (const f of frames) {
+    if (/Scavenger|MarkCompact|Heap::CollectGarbage|IncrementalMarking|ConcurrentMarking/.test(f)) return 'garbage collection';
+    if (/v8::internal::(Parser|PreParser|Scanner|Compiler|BytecodeGenerator|baseline::)|Builtins_CompileLazy|CompileLazy/.test(f)) return 'compiling JavaScript';
+    if (f.includes('/ssh2/lib') || f.includes('sshcrypto')) return 'SSH protocol and crypto (ssh2)';
+    if (/JS:[~*^]*(parseNodeFacts|splitSections|probeSection|parse[A-Z]\w*|factsOf|cniFolder|collectNodeFactsHeld)\b/.test(f)) return 'parsing the collector output';
+    if (/JS:[~*^]*(FleetProber|begin|run|launch|wantedPaths|plans|listenPorts|probePlan|probeCommandLine|parseProbeOutput|readOutput|startProbe)\b.*fleet-probes|JS:[~*^]*(wantedPaths|plans|listenPorts|probePlan|parseProbeOutput|startProbe|readOutput)\b/.test(f)) return 'probes between hosts (client side)';
+    if (/JS:[~*^]*(criVersion|decodeHeaderBlock|\w*[Hh]pack\w*)\b/.test(f)) return 'CRI Version call';
+    if (/JS:[~*^]*(emitReports|render|consoleReporter|jsonReporter|junitReporter|summarize|sortResults|finishRun)\b/.test(f)) return 'reports';
+    if (/JS:[~*^]*(loadInventory|loadSuite|parseSuite|compileSchema\w*|hostsFrom|resolveConnection)\b/.test(f)) return 'inventory and suite';
+    if (/JS:[~*^]*(judgeNode|judgeFleet|runSuite)\b/.test(f)) return 'checks and the runner';
+    if (/JS:[~*^]*(openTransport|connect|privateKeys|verify|knownHostsName|coalescingSocket)\b.*kubecheck/.test(f)) return 'SSH connection setup (keys, known_hosts, socket)';
+    if (/node:(net|internal\/stream|stream|internal\/streams)|LibuvStreamWrap|uv__write|uv__read|writev|__libc_write|__libc_read/.test(f)) return 'sockets and streams (Node, the kernel)';
+    if (f.includes('node:internal/modules') || f.includes('vm:') ) return 'loading modules';
+  }
+  if (js(/node:internal\/bootstrap|node:internal\/main/)) return 'Node start-up';
+  return frames[0]?.startsWith('ffffffff') ? 'other (kernel)' : 'other';
+}
+
+/**
+ * Runs kubecheck once under `perf record -a`: the machine's CPU by program (comm) while it runs, and
+ * kubecheck's own (every thread of its process) by part. Undefined where perf cannot record here.
+ */
+async function perfRun(args: string): Promise<{ busyMs: number; programs: [string, number][]; nodeMs: number; buckets: [string, number][] } | undefined> {
+  if ((await sh`perf --version`).exitCode !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'kubecheck-perf-'));
+  const HZ = 1000;
+  try {
+    const data = join(dir, 'perf.data');
+    const rec = await sh`bash -c ${`perf record -q -a -g -e cpu-clock -F ${HZ} -o ${data} -- ${process.execPath} --perf-basic-prof --interpreted-frames-native-stack ${join(ROOT, 'bin/kubecheck.js')} ${args} >/dev/null 2>&1; echo $?`}`;
+    if (!existsSync(data)) return undefined;
+    const out = await $({ quiet: true, nothrow: true, timeout: '300s', maxBuffer: 1 << 30 } as Parameters<typeof $>[0])`perf script -i ${data} -F comm,pid,tid,ip,sym`;
+    if (!rec.stdout.trim() || out.exitCode !== 0) return undefined;
+    const samples: { comm: string; pid: string; tid: string; frames: string[] }[] = [];
+    for (const block of out.stdout.split('\n\n')) {
+      const lines = block.split('\n').filter((l) => l.trim());
+      const head = lines.length ? /^\s*(.+?)\s+(\d+)\/(\d+)\s*$/.exec(lines[0]) : null;
+      if (head && head[1] !== 'swapper') samples.push({ comm: head[1], pid: head[2], tid: head[3], frames: lines.slice(1).map((l) => l.trim()) });
+    }
+    // kubecheck: the node process (its main thread is named node) with the most samples; its threads count too.
+    const mains = new Map<string, number>();
+    for (const x of samples) if (x.comm === 'node' && x.pid === x.tid) mains.set(x.pid, (mains.get(x.pid) ?? 0) + 1);
+    const kubecheckPid = [...mains].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const programs = new Map<string, number>();
+    const buckets = new Map<string, number>();
+    let nodeSamples = 0;
+    for (const x of samples) {
+      const isKubecheck = x.pid === kubecheckPid;
+      const program = isKubecheck ? 'kubecheck (node: the client)' : x.comm.replace(/^(kworker|ksoftirqd|rcu_|migration|kcompactd|kdamond).*/, 'kernel threads');
+      programs.set(program, (programs.get(program) ?? 0) + 1);
+      if (!isKubecheck) continue;
+      nodeSamples++;
+      const b = x.pid === x.tid ? perfBucketOf(x.frames) : `other threads (${x.comm.startsWith('V8') || x.comm.includes('Worke') ? 'V8: compiler, GC' : x.comm})`;
+      buckets.set(b, (buckets.get(b) ?? 0) + 1);
+    }
+    const busy = samples.length;
+    const ms = (n: number) => (n * 1000) / HZ;
+    const sorted = (m: Map<string, number>) => [...m].map(([k, v]) => [k, ms(v)] as [string, number]).sort((a, b) => b[1] - a[1]);
+    return { busyMs: ms(busy), programs: sorted(programs).filter(([, v]) => v >= 1), nodeMs: ms(nodeSamples), buckets: sorted(buckets) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await sh`bash -c ${'rm -f /tmp/perf-*.map'}`;
   }
 }
 

@@ -78,13 +78,15 @@ function collectWith(shell: string[], files: Record<string, string | Record<stri
   return { out: run.stdout.slice(0, at), ipRoutes: run.stdout.slice(at + 5) };
 }
 
-/** Real routes in the namespace: two IPv4 default routes (the NAT one first, by metric) and an IPv6 one. */
+/** The namespace's network: two IPv4 default routes (the NAT one first, by metric), an IPv6 one, and iptables chains. */
 const NETWORK = [
   'ip link set lo up',
   'ip link add eth1 type veth peer name eth1p', 'ip addr add 10.0.2.15/24 dev eth1', 'ip link set eth1 up', 'ip link set eth1p up',
   'ip link add eth0 type veth peer name eth0p', 'ip addr add 192.168.56.10/24 dev eth0', 'ip -6 addr add fd00::10/64 dev eth0 nodad', 'ip link set eth0 up', 'ip link set eth0p up',
   'ip route add default via 10.0.2.2 dev eth1 metric 100', 'ip route add default via 192.168.56.1 dev eth0 metric 200',
   'ip -6 route add default via fd00::1 dev eth0',
+  // Chains an earlier install's kube-proxy left (iptables is per network namespace).
+  'iptables -N KUBE-SERVICES', 'iptables -N KUBE-NODEPORTS', 'iptables -t nat -N KUBE-POSTROUTING', 'iptables -N NOT-KUBE',
 ];
 
 describe.each(SHELLS)('the collector on made-up host files (%s)', (...shell) => {
@@ -115,6 +117,10 @@ describe.each(SHELLS)('the collector on made-up host files (%s)', (...shell) => 
     // Keys no check judges are not kept.
     expect(facts.persisted.sysctls['kernel.pid_max']).toBeUndefined();
     expect(facts.persisted.modules).toEqual(expect.arrayContaining([{ name: 'br_netfilter', file: '/etc/modules-load.d/k8s.conf' }, { name: 'overlay', file: '/etc/modules-load.d/k8s.conf' }]));
+  });
+
+  it('counts the KUBE-* chains an earlier install left, in every table', () => {
+    expect(facts.leftovers.kubeChains).toBe(3);
   });
 
   it('reads the default routes where the kubelet does, in the kernel\'s order, as `ip route show default` lists them', () => {

@@ -2,7 +2,7 @@
 # kubecheck node collector: prints every fact the host checks need as marked sections; reads only.
 # It runs on every host of a fleet, so it stays cheap (each program started costs a host ~1-5 ms): files
 # are read with shell builtins, /proc/net/route too, and only date, ip, ss, df and getent are always
-# started (one grep per kind of config file that exists, gzip for a compressed kernel config, curl only
+# started (grep for the runtime's and kubelet's configs and the kernel's, gzip for a compressed one, curl only
 # when a kubelet runs, awk/systemctl only when needed).
 # Private keys never leave the host: certificate files are filtered to their CERTIFICATE blocks here.
 # The paths of every install profile (kubeadm, binary, k3s, minikube) come in the KC_* variables that
@@ -165,15 +165,23 @@ leftovers() {
   for f in $KC_LEFTOVER_FILES; do [ -e "$f" ] && echo "file $f"; done
   for d in $KC_LEFTOVER_DIRS; do for e in "$d"/* "$d"/.[!.]*; do [ -e "$e" ] && { echo "nonempty $d"; break; }; done; done
   for l in cni0 flannel.1 kube-ipvs0 cali0 tunl0 weave; do [ -e "/sys/class/net/$l" ] && echo "link $l"; done
-  if [ "$KC_PHASE" = pre ] && command -v iptables-save >/dev/null 2>&1; then echo "kube-chains $(iptables-save 2>/dev/null | grep -c '^:KUBE-')"; fi
+  # KUBE-* chains: a chain's declaration is the one word that starts with :KUBE- (counted here, no grep).
+  if [ "$KC_PHASE" = pre ] && command -v iptables-save >/dev/null 2>&1; then
+    n=0; set -f; for w in $(iptables-save 2>/dev/null); do case "$w" in :KUBE-*) n=$((n + 1));; esac; done; set +f; echo "kube-chains $n"
+  fi
   return 0
 }
 # persist: what the host will have after a reboot: sysctl files, modules-load files, the SELinux config.
 persist() {
   set --; for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf /etc/sysctl.conf; do [ -r "$f" ] && set -- "$@" "$f"; done
   for f in /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/local/lib/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf /lib/modules-load.d/*.conf /etc/modules /etc/selinux/config; do [ -r "$f" ] && set -- "$@" "$f"; done
-  # Every setting line of every file in one grep (FILE:line); which kind a line is, its file says.
-  [ $# -gt 0 ] && grep -HE '^[[:space:]]*-?[A-Za-z0-9_]' "$@"
+  # Every setting line of every file (FILE:line, as grep -H prints it); which kind a line is, its file says.
+  for f in "$@"; do
+    while IFS= read -r l || [ -n "$l" ]; do
+      t=${l#"${l%%[![:space:]]*}"}
+      case "$t" in [A-Za-z0-9_]*|-[A-Za-z0-9_]*) printf '%s:%s\n' "$f" "$l";; esac
+    done < "$f"
+  done
   v=; read v < /proc/sys/vm/swappiness 2>/dev/null && echo "live vm.swappiness=$v"
   return 0
 }
