@@ -30,7 +30,7 @@ export async function connectApi(options: HostOptions): Promise<KubeApi> {
 
 async function clusterFrom(api: KubeApi, options: HostOptions): Promise<ClusterSource<KubeApi> & { listCalls: () => Record<string, number>; requests: () => Record<string, number> }> {
   const { takeSnapshot } = await import('../k8s/snapshot.js');
-  return { api, snapshot: (signal) => takeSnapshot(api, { signal, ...(options.profile ? { profile: options.profile } : {}) }), listCalls: () => Object.fromEntries(api.listCalls), requests: () => Object.fromEntries(api.requestCounts) };
+  return { api, snapshot: (signal, scope) => takeSnapshot(api, { signal, ...(scope ? { scope } : {}), ...(options.profile ? { profile: options.profile } : {}) }), listCalls: () => Object.fromEntries(api.listCalls), requests: () => Object.fromEntries(api.requestCounts) };
 }
 
 /** Workload scenarios run with --workloads, or when --only picks them; `run` runs the suite as written. */

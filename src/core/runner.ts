@@ -35,9 +35,15 @@ export type ProgressEvent =
   | { type: 'start'; targets: number; checks: number }
   | { type: 'target-done'; target: string; reached: boolean; failing: boolean; done: number; total: number };
 
+/**
+ * How much of the cluster a run reads: everything (it has cluster or workload checks), or for host checks
+ * alone the nodes' podCIDRs and the version, or the version alone when the hosts came with their podCIDRs.
+ */
+export type SnapshotScope = 'cluster' | 'nodes' | 'version';
+
 /** Where cluster checks get their snapshot (taken once per run; again only for --retries). */
 export interface ClusterSource<Api = unknown> {
-  snapshot(signal: AbortSignal): Promise<ClusterSnapshot>;
+  snapshot(signal: AbortSignal, scope?: SnapshotScope): Promise<ClusterSnapshot>;
   /** The API client workload scenarios run with (they write: their own namespace only). */
   api?: Api;
 }
@@ -144,8 +150,10 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
   options.onProgress?.({ type: 'start', targets: options.hosts.length, checks: checks.length });
 
   // One snapshot per run, taken first: cluster checks judge it and host checks learn each node's podCIDRs.
-  const first = options.cluster && (clusterChecks.length || nodeChecks.length || workloadChecks.length) ? await snapshotOnce(options) : undefined;
+  const scope: SnapshotScope = clusterChecks.length || workloadChecks.length ? 'cluster' : options.hosts.every((h) => h.podCIDRs) ? 'version' : 'nodes';
+  const first = options.cluster && (clusterChecks.length || nodeChecks.length || workloadChecks.length) ? await snapshotOnce(options, scope) : undefined;
   const podCIDRs = new Map<string, string[]>(first?.snapshot?.nodes.ok ? first.snapshot.nodes.items.map((n) => [n.name, n.podCIDRs]) : []);
+  for (const h of options.hosts) if (h.podCIDRs) podCIDRs.set(h.name, h.podCIDRs);
   const clusterMinor = first?.snapshot?.version.ok ? Number(first.snapshot.version.value.minor.replace(/\D+$/, '')) : undefined;
 
   // A host that cannot be reached gets one error, on the first of its checks; the others are skipped.
@@ -266,10 +274,10 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
 }
 
 /** Takes the cluster snapshot with the run's timeout; an API server that answers nothing is "not reached". */
-async function snapshotOnce(options: { cluster?: { snapshot(signal: AbortSignal): Promise<ClusterSnapshot> }; targetTimeoutMs?: number; signal: AbortSignal }): Promise<{ snapshot?: ClusterSnapshot; unreachable?: string }> {
+async function snapshotOnce(options: { cluster?: ClusterSource<unknown>; targetTimeoutMs?: number; signal: AbortSignal }, scope: SnapshotScope = 'cluster'): Promise<{ snapshot?: ClusterSnapshot; unreachable?: string }> {
   const timeout = options.targetTimeoutMs ?? 60_000;
   try {
-    const snapshot = await withTimeout(options.cluster!.snapshot(options.signal), timeout, options.signal, 'reading the cluster');
+    const snapshot = await withTimeout(options.cluster!.snapshot(options.signal, scope), timeout, options.signal, 'reading the cluster');
     if (!snapshot.version.ok && snapshot.version.reason === 'error' && !snapshot.nodes.ok && !snapshot.nodes.forbidden) {
       return { unreachable: snapshot.version.detail };
     }

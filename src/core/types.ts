@@ -249,6 +249,8 @@ export interface HostTarget {
   roles: Role[];
   /** How it is reached, for the report. */
   via?: 'local' | 'ssh' | 'in-cluster';
+  /** Its node's podCIDRs, when the target came from the cluster's node list (in-cluster): no second list of nodes is needed. */
+  podCIDRs?: string[];
 }
 
 /** One target of a run, as the report lists it (an extension of the JSON contract). */

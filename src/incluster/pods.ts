@@ -5,7 +5,7 @@ import type { Role } from '../core/types.js';
 
 export interface RawNode {
   metadata?: { name?: string; labels?: Record<string, string> };
-  spec?: { unschedulable?: boolean };
+  spec?: { unschedulable?: boolean; podCIDR?: string; podCIDRs?: string[] };
   status?: {
     addresses?: { type?: string; address?: string }[];
     conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
@@ -40,6 +40,7 @@ export interface NodeTarget {
   roles: Role[];
   ready: { status: string; reason?: string; message?: string };
   unschedulable: boolean;
+  podCIDRs: string[];
 }
 
 const ROLE_LABEL = 'node-role.kubernetes.io/';
@@ -66,6 +67,7 @@ export function nodeTargetOf(node: RawNode, etcdNodes: ReadonlySet<string>): Nod
     roles: rolesOf(node.metadata?.labels ?? {}, etcdNodes.has(name)),
     ready: { status: ready?.status ?? 'Unknown', ...(ready?.reason ? { reason: ready.reason } : {}), ...(ready?.message ? { message: ready.message } : {}) },
     unschedulable: node.spec?.unschedulable === true,
+    podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
   };
 }
 

@@ -227,6 +227,7 @@ export async function startInClusterCollection(options: InClusterOptions): Promi
     node: t,
     ...(t.address ? { address: t.address } : {}),
     roles: t.roles,
+    podCIDRs: t.podCIDRs,
     via: 'in-cluster' as const,
     open: async (signal: AbortSignal) => {
       const g = gates.get(t.name)!;

@@ -6,6 +6,7 @@ import { type Probe, known, unknown } from '../core/facts.js';
 import { ApiError, type KubeApi } from './api.js';
 import { detectClusterProfile, profileNamed } from '../profiles/profiles.js';
 import type { Listed } from '../core/cluster.js';
+import type { SnapshotScope } from '../core/runner.js';
 
 export type { ClusterSnapshot, Condition, ContainerInfo, LeaseInfo, NodeInfo, PodInfo, TokenInfo, WorkloadInfo } from '../core/cluster.js';
 import type { ClusterSnapshot, Condition, ContainerInfo, LeaseInfo, NodeInfo, PodInfo, TokenInfo, WorkloadInfo } from '../core/cluster.js';
@@ -205,6 +206,8 @@ export interface SnapshotOptions {
   probeComponents?: boolean;
   /** Judge the cluster as this install (--profile) instead of the one detected. */
   profile?: string;
+  /** Only what host checks need ('nodes': the version and the nodes; 'version'); the rest says it was not read. */
+  scope?: SnapshotScope;
 }
 
 /** Takes the snapshot: every list at once (each resource once, paginated), then the health probes. */
@@ -212,26 +215,32 @@ export async function takeSnapshot(api: KubeApi, options: SnapshotOptions = {}):
   const signal = options.signal;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const opts = signal ? { signal } : {};
+  const full = (options.scope ?? 'cluster') === 'cluster';
+  const withNodes = full || options.scope === 'nodes';
+  // Host checks alone read no more than the nodes and the version: the rest is said to be not read.
+  const NOT_READ = 'not read: this run has no cluster check';
+  const probe = <T>(read: () => Promise<Probe<T>>): Promise<Probe<T>> => (full ? read() : Promise.resolve(unknown<T>('unavailable', NOT_READ)));
+  const listed = <T>(read: () => Promise<Listed<T>>): Promise<Listed<T>> => (full ? read() : Promise.resolve({ ok: false, detail: NOT_READ, forbidden: false }));
   const listIn = <T, P>(namespaces: string[], resource: string, project: (x: T) => P, query?: Record<string, string>) =>
-    Promise.all(namespaces.map((ns) => api.list<T, P>(resource.replace('{ns}', ns), project, { ...opts, ...(query ? { query } : {}) }))).then(mergeListed);
+    listed(() => Promise.all(namespaces.map((ns) => api.list<T, P>(resource.replace('{ns}', ns), project, { ...opts, ...(query ? { query } : {}) }))).then(mergeListed));
 
   const [version, livez, readyzRaw, servingCert, nodes, systemPods, nodeLeases, systemLeases, daemonSets, deployments, tokens, clusterInfo, flannel, kubeadm] = await Promise.all([
     api.getJson<{ gitVersion: string; major: string; minor: string }>('/version', signal).then(known, probeError<{ gitVersion: string; major: string; minor: string }>),
-    health(api, '/livez', signal),
-    health(api, '/readyz?verbose', signal),
-    api.server.protocol === 'https:' ? servingCertificate(api.server, timeoutMs) : Promise.resolve(unknown<{ subject: string; notAfter: string }>('unavailable', 'the API server is not served over TLS')),
-    api.list<RawNode, NodeInfo>('/api/v1/nodes', projectNode, opts),
+    probe(() => health(api, '/livez', signal)),
+    probe(() => health(api, '/readyz?verbose', signal)),
+    probe(() => (api.server.protocol === 'https:' ? servingCertificate(api.server, timeoutMs) : Promise.resolve(unknown<{ subject: string; notAfter: string }>('unavailable', 'the API server is not served over TLS')))),
+    withNodes ? api.list<RawNode, NodeInfo>('/api/v1/nodes', projectNode, opts) : Promise.resolve<Listed<NodeInfo>>({ ok: false, detail: NOT_READ, forbidden: false }),
     listIn<RawPod, PodInfo>(SYSTEM_NAMESPACES, '/api/v1/namespaces/{ns}/pods', projectPod),
-    api.list<RawLease, LeaseInfo>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', projectLease, opts),
-    api.list<RawLease, LeaseInfo>('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', projectLease, opts),
+    listed(() => api.list<RawLease, LeaseInfo>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', projectLease, opts)),
+    listed(() => api.list<RawLease, LeaseInfo>('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', projectLease, opts)),
     listIn<RawWorkload, WorkloadInfo>(SYSTEM_NAMESPACES, '/apis/apps/v1/namespaces/{ns}/daemonsets', projectWorkload),
-    api.list<RawWorkload, WorkloadInfo>('/apis/apps/v1/namespaces/kube-system/deployments', projectWorkload, opts),
-    api.list<RawSecret, TokenInfo>('/api/v1/namespaces/kube-system/secrets', projectToken, { ...opts, query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' } }),
-    api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info', signal).then(
+    listed(() => api.list<RawWorkload, WorkloadInfo>('/apis/apps/v1/namespaces/kube-system/deployments', projectWorkload, opts)),
+    listed(() => api.list<RawSecret, TokenInfo>('/api/v1/namespaces/kube-system/secrets', projectToken, { ...opts, query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' } })),
+    probe(() => api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info', signal).then(
       (cm) => known(Object.keys(cm.data ?? {}).filter((k) => k.startsWith('jws-kubeconfig-')).map((k) => k.slice('jws-kubeconfig-'.length))),
       probeError<string[]>,
-    ),
-    api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-flannel/configmaps/kube-flannel-cfg', signal).then(
+    )),
+    probe(() => api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-flannel/configmaps/kube-flannel-cfg', signal).then(
       (cm) => {
         const raw = cm.data?.['net-conf.json'] ?? '';
         try {
@@ -242,20 +251,20 @@ export async function takeSnapshot(api: KubeApi, options: SnapshotOptions = {}):
         }
       },
       probeError<{ network?: string; backend?: string; raw: string }>,
-    ),
-    api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', signal).then(
+    )),
+    probe(() => api.getJson<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config', signal).then(
       (cm) => {
         const m = /podSubnet:\s*"?([0-9a-f.:/,]+)"?/.exec(cm.data?.ClusterConfiguration ?? '');
         return m ? known(m[1]) : unknown<string>('unavailable', 'kubeadm-config has no networking.podSubnet');
       },
       probeError<string>,
-    ),
+    )),
   ]);
   const { checks, failing } = readyzRaw.ok ? parseVerboseHealth(readyzRaw.value.body) : { checks: [], failing: [] };
   const readyz = readyzRaw.ok ? known({ ok: readyzRaw.value.ok, failing, checks, body: readyzRaw.value.body }) : readyzRaw;
 
   const host = api.server.hostname;
-  const componentHealth = options.probeComponents === false
+  const componentHealth = options.probeComponents === false || !full
     ? { 'kube-scheduler': unknown<{ ok: boolean; detail: string }>('unavailable', 'not probed'), 'kube-controller-manager': unknown<{ ok: boolean; detail: string }>('unavailable', 'not probed') }
     : {
         'kube-scheduler': await probeHealthz(host, 10259, Math.min(timeoutMs, 3000)),

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KWOK_ANNOTATION, createNodes, createToken, daemonSet, deleteToken, installSystem, until } from '../../scripts/cluster-fixtures.js';
 import { restartComponent, stopComponent } from '../../scripts/controlplane.js';
 import { KubeApi } from '../../src/k8s/api.js';
+import { takeSnapshot } from '../../src/k8s/snapshot.js';
 import type { CheckResult, RunResult } from '../../src/core/types.js';
 import { ROOT } from '../helpers.js';
 import { kubecheck } from './helpers.js';
@@ -66,6 +67,28 @@ describe('smoke on a healthy cluster', () => {
     const text = await kubecheck('smoke', '--kubeconfig', kubeconfig, '-v');
     expect(out.stdout + text.stdout).not.toContain(tokenSecret);
     expect(out.stdout).toContain(tokenId);
+  });
+});
+
+describe('the snapshot for host checks alone', () => {
+  it('reads the nodes and the version and nothing else (scope nodes), the version alone (scope version)', async () => {
+    const nodesOnly = await KubeApi.connect({ kubeconfig });
+    const a = await takeSnapshot(nodesOnly, { scope: 'nodes' });
+    expect(a.version.ok).toBe(true);
+    expect(a.nodes.ok && a.nodes.items.map((n) => n.name)).toEqual(expect.arrayContaining(NODES));
+    expect(a.nodes.ok && a.nodes.items.find((n) => n.name === NODES[0])?.podCIDRs.length).toBeGreaterThan(0);
+    expect(a.systemPods).toMatchObject({ ok: false, detail: expect.stringMatching(/^not read/) });
+    expect(a.readyz).toMatchObject({ ok: false, reason: 'unavailable' });
+    expect(Object.keys(Object.fromEntries(nodesOnly.listCalls))).toEqual(['/api/v1/nodes']);
+    const versionOnly = await KubeApi.connect({ kubeconfig });
+    const b = await takeSnapshot(versionOnly, { scope: 'version' });
+    expect(b.version.ok).toBe(true);
+    expect(b.nodes.ok).toBe(false);
+    expect(versionOnly.listCalls.size).toBe(0);
+    // The whole snapshot still lists everything it did.
+    const whole = await KubeApi.connect({ kubeconfig });
+    await takeSnapshot(whole, {});
+    expect(whole.listCalls.size).toBeGreaterThan(5);
   });
 });
 

@@ -82,6 +82,18 @@ describe('runSuite', () => {
     ]);
     expect(events.slice(2)).toEqual(['probe cp1 w1']);
   });
+  it('reads no more of the cluster than its checks need: the nodes for host checks, the version alone when the hosts came with their podCIDRs', async () => {
+    const scopes: (string | undefined)[] = [];
+    const cluster = { snapshot: async (_: AbortSignal, scope?: string) => {
+      scopes.push(scope);
+      return { version: { ok: false, reason: 'unavailable', detail: 'test' }, nodes: { ok: true, items: [] } } as never;
+    } };
+    await run([target('w1', healthy)], { cluster });
+    await run([{ ...target('w1', healthy), podCIDRs: ['10.244.1.0/24'] }], { cluster });
+    const both = parseSuite('name: t\nphase: post\nchecks: [node.swap, cluster.nodes]\n', 't.yaml');
+    await run([{ ...target('w1', healthy), podCIDRs: ['10.244.1.0/24'] }], { cluster, suite: both, entries: both.checks });
+    expect(scopes).toEqual(['nodes', 'version', 'cluster']);
+  });
   it('orders results by suite order, then id, then target in natural order', async () => {
     const r = await run([target('w10', healthy), target('w2', healthy), target('w1', healthy)]);
     expect(brief(r)).toEqual([
