@@ -268,7 +268,7 @@ async function perfRun(args: string): Promise<{ busyMs: number; programs: [strin
       programs.set(program, (programs.get(program) ?? 0) + 1);
       if (!isKubecheck) continue;
       nodeSamples++;
-      const b = x.pid === x.tid ? perfBucketOf(x.frames) : `other threads (${x.comm.startsWith('V8') || x.comm.includes('Worke') ? 'V8: compiler, GC' : x.comm})`;
+      const b = x.pid === x.tid ? perfBucketOf(x.frames) : 'other threads (V8\'s compilers and GC, libuv)';
       buckets.set(b, (buckets.get(b) ?? 0) + 1);
     }
     const busy = samples.length;
