@@ -1,9 +1,9 @@
 # kubecheck's probe between hosts, in Perl with perl-base's modules only (Debian and Ubuntu always have
-# them; it starts in ~10 ms where python3 takes ~100 ms). probe.py does the same for hosts without perl;
+# them; it starts in ~5 ms where python3 takes ~100 ms). probe.py does the same for hosts without perl;
 # the plan, the "ready"/"go"/"done"/"stop" exchange on stdin and stdout and the result lines are one
 # protocol (src/collectors/fleet-probes.ts). It is sent as one command line: comments only on lines of
 # their own, no string across lines. Nothing is written to disk; lookups run in forked children, and at
-# its deadline (the plan's ready + wait + 4 s) an alarm ends it, and each of them.
+# its deadline (ready + wait + 4 s from its start, wait + 4 s from its go) an alarm ends it and each of them.
 use strict;
 # Socket's and Fcntl's compiled parts are loaded without their .pm files: Socket.pm brings Carp, warnings
 # and Exporter (~7 ms of a host's CPU, two thirds of the probe's start-up). XSLoader finds a module's .so
