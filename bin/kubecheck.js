@@ -9,14 +9,20 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
+// V8 optimizes a function once it has run a budget's worth: at its default, a 50-host preflight spends
+// ~13 % of its CPU on compiler threads for code that has done its work by then. At 16 times the budget only
+// what stays hot is optimized (parsing and judging 5,000 nodes' facts: same wall time, 25 % less CPU).
+const V8_FLAGS = '--interrupt-budget=1081344';
+v8.setFlagsFromString(V8_FLAGS);
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const bundle = join(dist, 'kubecheck.cjs');
 const source = readFileSync(bundle, 'utf8');
 const useCache = process.env.KUBECHECK_CODE_CACHE !== '0';
 const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
-const key = createHash('sha1').update(`${process.version}\0${process.execArgv.join(' ')}\0`).update(source).digest('hex').slice(0, 20);
+const key = createHash('sha1').update(`${process.version}\0${process.execArgv.join(' ')} ${V8_FLAGS}\0`).update(source).digest('hex').slice(0, 20);
 const cacheFile = join(dist, '.v8-cache', `${key}-${command}.bin`);
 let cachedData;
 if (useCache) {
