@@ -45,6 +45,9 @@ function runProbe(interpreter: Interpreter, plan: string, stop: boolean, setup =
   });
 }
 
+/** Waits (up to 5 s) until the silent DNS server listens, so the probe's first query is not refused before it does. */
+const DNS_BOUND = 'for i in $(seq 100); do ss -Hlun | grep -q "127.0.0.1:53 " && break; sleep 0.05; done';
+
 const base = { me: 'a', ready: 10, seconds: 2, udp: [] as [string, string][], udpFrom: [] as string[], names: [] as string[] };
 
 describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (interpreter) => {
@@ -98,7 +101,7 @@ describe.each(['perl', 'python3'] as const)('the probe between hosts in %s', (in
     try {
       writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n10.0.0.1 a\n10.0.0.2 b\n10.0.0.3 c\n10.0.0.4 d\n10.0.0.5 e\n10.0.0.6 f\n');
       writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:1\n');
-      const setup = `mount --bind ${dir}/hosts /etc/hosts && mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 8 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & }`;
+      const setup = `mount --bind ${dir}/hosts /etc/hosts && mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 8 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & } && ${DNS_BOUND}`;
       const names = ['slow.invalid', 'a', 'b', 'c', 'd', 'e', 'f'];
       const run = await runProbe(interpreter, probePlan({ ...base, wait: 4, listen: { tcp: [], udp: [] }, accepts: {}, names, tcp: [] }), true, setup);
       const out = parseProbeOutput(run.stdout, []);
@@ -117,7 +120,7 @@ describe('the Perl probe\'s own deadline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-probe-'));
     try {
       writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n');
-      const setup = `mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 25 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & }`;
+      const setup = `mount --bind ${dir}/resolv.conf "$(readlink -f /etc/resolv.conf)" && { timeout 25 socat -u UDP-RECV:53,bind=127.0.0.1 /dev/null </dev/null >/dev/null 2>&1 & } && ${DNS_BOUND}`;
       const started = Date.now();
       const run = await runProbe('perl', probePlan({ ...base, ready: 1, wait: 1, listen: { tcp: [], udp: [] }, accepts: {}, names: ['deadline-test.invalid'], tcp: [['deadline-test.invalid', 80]] }), false, setup);
       const tookMs = Date.now() - started;

@@ -116,13 +116,13 @@ while told:
             print("done", flush=True)
             said_done = True
     if udp is not None and unacked and now >= next_send:
-        for name in [n for n in order if n in unacked and now - last_sent.get(n, 0) >= 0.5][:8]:
+        for name in [n for n in order if n in unacked and now - last_sent.get(n, 0) >= 0.5][:32]:
             last_sent[name] = now
             try:
                 udp.sendto(("kc-probe " + me).encode(), (udp_peers[name], 8472))
             except OSError:
                 pass
-        next_send = now + 0.05
+        next_send = now + 0.01
     wait = min(0.25, max(0.0, end - now))
     if udp is not None and unacked:
         wait = min(wait, max(0.0, next_send - now))
