@@ -7,6 +7,34 @@
 // code restored from a cache cannot make itself.
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+import { AJV_OPTIONS, schemaDigest } from '../dist/src/core/schema.js';
+import { NATIVE_SCHEMA } from '../dist/src/inventory/load.js';
+
+// kubecheck's own schemas compiled now, as compileSchema would at run time (same options, found by the
+// same digest): the bundle's precompiled.js is ajv's standalone code for them.
+const schemas = [
+  JSON.parse(readFileSync('suites/suite.schema.json', 'utf8')),
+  JSON.parse(JSON.stringify(NATIVE_SCHEMA)),
+  JSON.parse(readFileSync('reporters/report.schema.json', 'utf8')),
+];
+const ajv = new Ajv({ ...AJV_OPTIONS, logger: false, code: { source: true, esm: true } });
+const names = {};
+for (const schema of schemas) {
+  const name = `v${schemaDigest(schema)}`;
+  // Keyed by name, not $id: standalone code refers to each by the key it was added under.
+  const { $id, ...rest } = schema;
+  ajv.addSchema(rest, name);
+  names[name] = name;
+}
+const precompiled = `${standaloneCode.default(ajv, names)}\nexport const PRECOMPILED = { ${Object.keys(names).map((n) => `'${n.slice(1)}': ${n}`).join(', ')} };\n`;
+const precompiledPlugin = {
+  name: 'precompiled-schemas',
+  setup(b) {
+    b.onLoad({ filter: /dist\/src\/core\/precompiled\.js$/ }, () => ({ contents: precompiled, loader: 'js', resolveDir: process.cwd() }));
+  },
+};
 
 const outfile = 'dist/kubecheck.cjs';
 const metaUrl = 'dist/.import-meta-url.js';
@@ -23,6 +51,7 @@ try {
     external: ['ssh2', '@kubernetes/client-node', 'ws', 'zx', 'ora', 'junit-report-builder'],
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [metaUrl],
+    plugins: [precompiledPlugin],
   });
 } finally {
   rmSync(metaUrl, { force: true });

@@ -174,3 +174,18 @@ describe('the launcher\'s code cache', () => {
     expect(existsSync(cacheDir)).toBe(false);
   });
 });
+
+describe('the bundle\'s precompiled validators', () => {
+  it('cover the suite, inventory and report schemas under the digests compileSchema looks them up by', async () => {
+    const { schemaDigest } = await import('../../src/core/schema.js');
+    const { NATIVE_SCHEMA } = await import('../../src/inventory/load.js');
+    const bundle = readFileSync(join(ROOT, 'dist/kubecheck.cjs'), 'utf8');
+    const table = /PRECOMPILED = \{([^}]*)\}/.exec(bundle)?.[1] ?? '';
+    const digests = [
+      JSON.parse(readFileSync(join(ROOT, 'suites/suite.schema.json'), 'utf8')),
+      JSON.parse(JSON.stringify(NATIVE_SCHEMA)),
+      JSON.parse(readFileSync(join(ROOT, 'reporters/report.schema.json'), 'utf8')),
+    ].map((schema) => schemaDigest(schema));
+    for (const d of digests) expect(table).toContain(`"${d}": v${d}`);
+  });
+});
