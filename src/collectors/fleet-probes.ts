@@ -12,7 +12,7 @@ import { deflateSync } from 'node:zlib';
 import { assetPath } from '../core/assets.js';
 import type { FleetProbes, PathProbe } from '../core/facts.js';
 import { forEachLimited } from '../core/pool.js';
-import type { FleetMember, FleetProbeKind } from '../core/types.js';
+import type { FleetMember, FleetProbeKind, FleetShape } from '../core/types.js';
 import { type RunningCommand, type Transport, canConnect } from '../transports/types.js';
 import { defaultRouteAddress, kubeletAddress } from './node/node-address.js';
 import { parseAhosts } from './node/preinstall.js';
@@ -183,12 +183,6 @@ interface HostPlan {
   udpFrom: string[];
   /** How many dials each port the probe listens on should see. */
   accepts: Record<string, number>;
-}
-
-/** Who is who in the fleet, as far as the paths between hosts go: the hosts and their roles. */
-export interface FleetShape {
-  host: string;
-  roles: readonly FleetMember['roles'][number][];
 }
 
 /**
@@ -457,7 +451,3 @@ export class FleetProber {
   }
 }
 
-/** Runs every host's probe at once, none begun before (FleetProber.run with nothing begun). */
-export function probeFleet(members: readonly FleetMember[], transports: Map<string, Transport>, kinds: FleetProbeKind[], signal: AbortSignal): Promise<FleetProbes> {
-  return new FleetProber(transports).run(members, kinds, signal);
-}

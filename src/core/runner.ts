@@ -13,6 +13,7 @@ import type {
   FleetCheck,
   FleetMember,
   FleetProbeKind,
+  FleetShape,
   HostTarget,
   NodeCheck,
   Phase,
@@ -61,7 +62,7 @@ export type ProbeFleet = (members: readonly FleetMember[], kinds: FleetProbeKind
  * Told of each host as soon as its facts are in (its connection kept for the probes), with every host's
  * name and roles: its probe can start then, while the other hosts are still being collected.
  */
-export type BeginProbe = (member: FleetMember, fleet: readonly { host: string; roles: readonly Role[] }[], kinds: FleetProbeKind[], signal: AbortSignal) => void;
+export type BeginProbe = (member: FleetMember, fleet: readonly FleetShape[], kinds: FleetProbeKind[], signal: AbortSignal) => void;
 
 /** Above this many hosts, connections are not kept open for probes between hosts (each pair is a connection). */
 export const MAX_PROBED_HOSTS = 256;
@@ -164,7 +165,7 @@ export async function runSuite<Api, H extends HostTarget>(options: RunOptions<Ap
   const needsFacts = hostChecks.length > 0;
   const probeKinds = [...new Set(fleetChecks.flatMap(({ check }) => check.probes ?? []))];
   const keepOpen = probeKinds.length > 0 && options.probeFleet !== undefined && options.hosts.length <= MAX_PROBED_HOSTS && options.hosts.length > 1;
-  let fleetShape: { host: string; roles: Role[] }[] | undefined;
+  let fleetShape: FleetShape[] | undefined;
   await forEachLimited(options.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, options.signal, async (host) => {
     let facts: NodeFacts | undefined;
     if (needsFacts) {

@@ -143,6 +143,12 @@ export interface NodeCheck extends CheckBase {
   run(facts: NodeFacts, ctx: HostContext): Finding;
 }
 
+/** Who is who in the fleet, as far as the paths between hosts go: each host of the run and its roles. */
+export interface FleetShape {
+  host: string;
+  roles: readonly Role[];
+}
+
 export interface FleetMember {
   host: string;
   roles: readonly Role[];
